@@ -1,0 +1,298 @@
+//! The operations: one request type, one outcome type and one `async fn` each. The CLI, the
+//! C ABI and the PowerShell module only translate into and out of these types.
+//!
+//! Every write follows the same plan (`apply_all`): validate everything, read what exists,
+//! check permissions (SelfSubjectAccessReview), refuse differing objects unless told to
+//! overwrite, then server-side apply in order, deleting what this run created if a later
+//! write fails.
+
+mod credspecs;
+
+pub use credspecs::*;
+
+use futures::future::try_join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cluster::access::{may_i, Permission};
+use crate::cluster::{self, is_ours, Cluster, DryRun, ObjectRef, Target};
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Reporter;
+
+/// What happened to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Created,
+    Configured,
+    Unchanged,
+    Deleted,
+    /// Nothing to delete: it did not exist.
+    Absent,
+    /// Left alone (for example: exists but is not ours).
+    Skipped,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Configured => "configured",
+            Action::Unchanged => "unchanged",
+            Action::Deleted => "deleted",
+            Action::Absent => "not found",
+            Action::Skipped => "skipped",
+        }
+    }
+}
+
+/// One object an operation touched, with what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectOutcome {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub action: Action,
+    /// Why, when it was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The object as applied (secrets redacted); absent for deletions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Value>,
+}
+
+impl ObjectOutcome {
+    fn new(r: &ObjectRef, action: Action, object: Option<Value>) -> Self {
+        ObjectOutcome {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            namespace: r.namespace.clone(),
+            action,
+            reason: None,
+            object: object.map(redact),
+        }
+    }
+}
+
+/// The outcome of an operation that writes objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    pub dry_run: DryRun,
+    pub objects: Vec<ObjectOutcome>,
+    /// Lint findings (warnings) of the credential spec involved, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::credspec::Finding>,
+}
+
+/// Replace every value of a Secret's `data` and `stringData` with a placeholder.
+pub fn redact(mut v: Value) -> Value {
+    if v["kind"] == "Secret" {
+        for key in ["data", "stringData"] {
+            if let Some(Value::Object(m)) = v.get_mut(key) {
+                for val in m.values_mut() {
+                    *val = Value::String("REDACTED".into());
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Options of one `apply_all`.
+pub(crate) struct ApplyOptions {
+    pub overwrite: bool,
+    pub dry_run: DryRun,
+}
+
+/// Connect unless this is a client-side dry run. The default namespace still comes from
+/// the kubeconfig when one can be loaded.
+pub(crate) async fn connect_for(target: &Target, dry_run: DryRun) -> Result<Option<Cluster>> {
+    match dry_run {
+        DryRun::Client => Ok(None),
+        _ => cluster::connect(target).await.map(Some),
+    }
+}
+
+/// The namespace to use: the one given, else the kubeconfig context's, else `default`.
+pub(crate) async fn namespace_for(target: &Target, given: Option<&str>, cluster: Option<&Cluster>) -> Result<String> {
+    let ns = match (given, cluster) {
+        (Some(ns), _) => ns.to_owned(),
+        (None, Some(c)) => c.default_namespace.clone(),
+        (None, None) => match cluster::connect(target).await {
+            Ok(c) => c.default_namespace,
+            Err(_) => "default".to_owned(),
+        },
+    };
+    crate::names::check_namespace(&ns)?;
+    Ok(ns)
+}
+
+/// Check that every permission is granted; the error lists all that are not.
+pub(crate) async fn require(cluster: &Cluster, perms: &[Permission]) -> Result<()> {
+    let answers = try_join_all(perms.iter().map(|p| may_i(&cluster.client, p))).await?;
+    let denied: Vec<String> = perms
+        .iter()
+        .zip(answers)
+        .filter(|(_, ok)| !ok)
+        .map(|(p, _)| format!("  {}", p.describe()))
+        .collect();
+    if denied.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Forbidden,
+        format!(
+            "the identity of this kubeconfig context may not do everything this needs; nothing was changed. Denied:\n{}",
+            denied.join("\n")
+        ),
+    )
+    .with_hint("ask a cluster administrator for these permissions, or use a --context with them"))
+}
+
+/// Apply a set of objects in order, as one intent (see the module documentation).
+pub(crate) async fn apply_all(
+    cluster: Option<&Cluster>,
+    objects: Vec<(ObjectRef, Value)>,
+    opts: &ApplyOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<ObjectOutcome>> {
+    let Some(cluster) = cluster else {
+        // Client-side dry run: render only.
+        return Ok(objects
+            .into_iter()
+            .map(|(r, v)| ObjectOutcome::new(&r, Action::Created, Some(v)))
+            .collect());
+    };
+    let client = &cluster.client;
+    reporter.step("reading existing objects");
+    let existing = try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r))).await?;
+
+    // Decide, per object, what must happen; collect conflicts and permissions.
+    let mut actions = vec![];
+    let mut conflicts = vec![];
+    let mut perms = vec![];
+    for ((r, desired), before) in objects.iter().zip(&existing) {
+        let perm = |verb: &str| Permission::new(verb, r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name));
+        let action = match before {
+            None => {
+                perms.push(perm("create"));
+                perms.push(perm("patch"));
+                Action::Created
+            }
+            Some(obj) => {
+                let diffs = cluster::differences(obj, desired);
+                if diffs.is_empty() && is_ours(obj) {
+                    Action::Unchanged
+                } else {
+                    if !opts.overwrite {
+                        if !is_ours(obj) {
+                            conflicts.push(format!("  {} exists and is not managed by kubectl-gmsa", r.display()));
+                        } else {
+                            conflicts.push(format!("  {} differs at {}", r.display(), diffs.join(", ")));
+                        }
+                    }
+                    if r.kind == "RoleBinding" && cluster::differences(&obj["roleRef"], &desired["roleRef"]).len() > 0 {
+                        return Err(Error::new(
+                            ErrorKind::Conflict,
+                            format!("{} exists and refers to another role ({}); a binding's roleRef cannot change", r.display(), obj["roleRef"]["name"].as_str().unwrap_or("?")),
+                        )
+                        .with_hint("delete that binding or choose another --cluster-role-name"));
+                    }
+                    perms.push(perm("patch"));
+                    Action::Configured
+                }
+            }
+        };
+        actions.push(action);
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("existing objects differ from what this would write; nothing was changed:\n{}", conflicts.join("\n")),
+        )
+        .with_hint("pass --overwrite to replace them"));
+    }
+    if !perms.is_empty() {
+        reporter.step("checking permissions");
+        require(cluster, &perms).await?;
+    }
+
+    let server_dry_run = opts.dry_run == DryRun::Server;
+    let mut outcomes = vec![];
+    for (i, ((r, desired), action)) in objects.iter().zip(&actions).enumerate() {
+        if *action == Action::Unchanged {
+            let o = ObjectOutcome::new(r, Action::Unchanged, existing[i].clone());
+            reporter.object(&o);
+            outcomes.push(o);
+            continue;
+        }
+        reporter.step(&format!("applying {}", r.display()));
+        match cluster::apply(client, r, desired, server_dry_run, opts.overwrite).await {
+            Ok(applied) => {
+                let o = ObjectOutcome::new(r, *action, Some(applied));
+                reporter.object(&o);
+                outcomes.push(o);
+            }
+            Err(e) => {
+                if !server_dry_run {
+                    let rolled = roll_back(client, &objects[..i], &actions[..i]).await;
+                    return Err(Error { message: format!("{}\n{rolled}", e.message), ..e });
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Delete the objects this run created, newest first; say what was done.
+async fn roll_back(client: &kube::Client, objects: &[(ObjectRef, Value)], actions: &[Action]) -> String {
+    let mut undone = vec![];
+    let mut failed = vec![];
+    for ((r, _), a) in objects.iter().zip(actions).rev() {
+        if *a != Action::Created {
+            continue;
+        }
+        match cluster::delete(client, r, false).await {
+            Ok(_) => undone.push(r.display()),
+            Err(e) => failed.push(format!("{} ({})", r.display(), e.message)),
+        }
+    }
+    match (undone.is_empty(), failed.is_empty()) {
+        (true, true) => "nothing had been created, so nothing was rolled back".into(),
+        (_, true) => format!("rolled back: deleted {}", undone.join(", ")),
+        _ => format!(
+            "rollback incomplete: could not delete {}; run the same command again or remove-credspec",
+            failed.join(", ")
+        ),
+    }
+}
+
+/// Delete objects (already filtered to ours), after checking every permission first.
+pub(crate) async fn delete_all(
+    cluster: &Cluster,
+    objects: Vec<ObjectRef>,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+) -> Result<Vec<ObjectOutcome>> {
+    let perms: Vec<Permission> = objects
+        .iter()
+        .map(|r| Permission::new("delete", r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name)))
+        .collect();
+    if !perms.is_empty() {
+        reporter.step("checking permissions");
+        require(cluster, &perms).await?;
+    }
+    let mut outcomes = vec![];
+    for r in objects {
+        reporter.step(&format!("deleting {}", r.display()));
+        let existed = cluster::delete(&cluster.client, &r, dry_run).await?;
+        let o = ObjectOutcome::new(&r, if existed { Action::Deleted } else { Action::Absent }, None);
+        reporter.object(&o);
+        outcomes.push(o);
+    }
+    Ok(outcomes)
+}

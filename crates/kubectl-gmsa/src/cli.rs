@@ -1,0 +1,328 @@
+//! The command line: clap definitions whose doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run Windows containers as a gMSA on any Kubernetes cluster.
+///
+/// Takes a Windows container from "we have a gMSA in Active Directory" to "this pod runs as
+/// that gMSA": credential specs (lint, convert, add, remove), who may use them (bind-role),
+/// and what is in the cluster (get, check-access).
+///
+/// Typical first run:
+///   kubectl gmsa lint webapp01.json
+///   kubectl gmsa add-credspec --credspec-file webapp01.json --credspec-name webapp01 \
+///       --cluster-role-name webapp01-user --service-account app -n shop
+///   kubectl gmsa get
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-gmsa", bin_name = "kubectl gmsa", version = crate::version::SHORT, long_version = crate::version::LONG)]
+#[command(disable_help_subcommand = true, max_term_width = 100, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl's connection flags, accepted before or after the command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of the service accounts and role bindings (default: the context's, else "default").
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Seconds to wait for any one request to the API server.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check credential spec files against the rules Windows and the webhook apply.
+    ///
+    /// Prints every finding with its JSON path; exits non-zero when any file has an error.
+    /// Warnings (a missing NetBIOS scope, keys the cluster would drop) do not fail.
+    ///
+    /// Example: kubectl gmsa lint webapp01.json other.json
+    Lint(LintArgs),
+    /// Print the GMSACredentialSpec resource for a credential spec file.
+    ///
+    /// The same resource as the upstream GenerateCredentialSpecResource.ps1, on any OS.
+    ///
+    /// Example: kubectl gmsa convert webapp01.json --credspec-name webapp01 | kubectl apply -f -
+    Convert(ConvertArgs),
+    /// Add a credential spec to the cluster and let service accounts use it.
+    ///
+    /// Creates or updates the GMSACredentialSpec, a ClusterRole allowed to `use` exactly that
+    /// resource, and a RoleBinding of it for each service account. Refuses to change
+    /// existing objects that differ unless --overwrite. Mirrors Add-AksHciGMSACredentialSpec.
+    ///
+    /// Example: kubectl gmsa add-credspec --credspec-file webapp01.json --credspec-name webapp01
+    ///     --cluster-role-name webapp01-user --service-account app -n shop
+    #[command(verbatim_doc_comment)]
+    AddCredspec(AddCredspecArgs),
+    /// Remove a credential spec and the role and bindings add-credspec made for it.
+    ///
+    /// Removes only objects labelled as made by kubectl-gmsa. Mirrors
+    /// Remove-AksHciGMSACredentialSpec.
+    ///
+    /// Example: kubectl gmsa remove-credspec --credspec-name webapp01 --cluster-role-name webapp01-user
+    RemoveCredspec(RemoveCredspecArgs),
+    /// Let more service accounts use a credential spec (RoleBindings to its cluster role).
+    ///
+    /// Example: kubectl gmsa bind-role --cluster-role-name webapp01-user --service-account web:frontend
+    BindRole(BindRoleArgs),
+    /// Stop service accounts from using a credential spec (deletes their RoleBindings).
+    ///
+    /// Example: kubectl gmsa unbind-role --cluster-role-name webapp01-user --service-account app -n shop
+    UnbindRole(UnbindRoleArgs),
+    /// List credential specs with the gMSA they name and the service accounts bound to them.
+    ///
+    /// Example: kubectl gmsa get -o wide
+    Get(GetArgs),
+    /// Ask the cluster, as the webhook does, whether service accounts may use a credential spec.
+    ///
+    /// Exits non-zero when any of them may not.
+    ///
+    /// Example: kubectl gmsa check-access webapp01 --service-account app -n shop
+    CheckAccess(CheckAccessArgs),
+    /// Write the Secret holding the domain user a ccg plug-in uses (non-domain-joined hosts).
+    ///
+    /// The password is read from a hidden prompt, or from standard input with --password-stdin;
+    /// never from the command line.
+    ///
+    /// Example: kubectl gmsa create-secret gmsa-user --domain contoso.com --username ccg-reader -n default
+    CreateSecret(CreateSecretArgs),
+    /// Print the version, commit and target of this build.
+    Version(VersionArgs),
+}
+
+/// `--dry-run`: kubectl's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DryRunArg {
+    /// Write for real.
+    #[default]
+    None,
+    /// Only render the objects; contact no server.
+    Client,
+    /// Send the writes to the server as a dry run: validated, not persisted.
+    Server,
+}
+
+impl From<DryRunArg> for gmsa::cluster::DryRun {
+    fn from(d: DryRunArg) -> Self {
+        match d {
+            DryRunArg::None => gmsa::cluster::DryRun::None,
+            DryRunArg::Client => gmsa::cluster::DryRun::Client,
+            DryRunArg::Server => gmsa::cluster::DryRun::Server,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct WriteArgs {
+    /// Write nothing: "client" renders the objects, "server" has the server validate them.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunArg,
+    /// Print the objects instead of a summary.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ObjectFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Wide,
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CcgPluginArg {
+    /// Azure Key Vault (AKS): --plugin-input "ObjectId=<id>;SecretUri=<uri>".
+    AzureKeyVault,
+    /// AWS Secrets Manager: --plugin-input '{"credentialArn": "arn:..."}'.
+    Aws,
+    /// Rancher's Kubernetes-secret plug-in: reads --secret-name in --secret-namespace.
+    Rancher,
+}
+
+impl From<CcgPluginArg> for gmsa::credspec::CcgPlugin {
+    fn from(p: CcgPluginArg) -> Self {
+        match p {
+            CcgPluginArg::AzureKeyVault => gmsa::credspec::CcgPlugin::AzureKeyVault,
+            CcgPluginArg::Aws => gmsa::credspec::CcgPlugin::Aws,
+            CcgPluginArg::Rancher => gmsa::credspec::CcgPlugin::Rancher,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Credential spec JSON files (UTF-8 or UTF-16, any line ends).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The credential spec JSON file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Name of the resource (default: the gMSA name in lower case, '_' as '-').
+    #[arg(long, value_name = "NAME")]
+    pub credspec_name: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: ObjectFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AddCredspecArgs {
+    /// The credential spec JSON file (from New-CredentialSpec or `kubectl gmsa new-credspec`).
+    #[arg(long, value_name = "PATH")]
+    pub credspec_file: PathBuf,
+    /// Name of the GMSACredentialSpec resource (default: the gMSA name in lower case).
+    #[arg(long, value_name = "NAME")]
+    pub credspec_name: Option<String>,
+    /// Name of the ClusterRole allowed to use it (default: <credspec-name>-gmsa-user).
+    #[arg(long, value_name = "NAME")]
+    pub cluster_role_name: Option<String>,
+    /// Service account that may use it: NAME (in -n) or NAMESPACE:NAME. Repeatable; default "default".
+    #[arg(long = "service-account", value_name = "NAME")]
+    pub service_accounts: Vec<String>,
+    /// Non-domain-joined hosts: the Secret with the domain user (see create-secret).
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+    /// Namespace of --secret-name.
+    #[arg(long, value_name = "NAMESPACE", default_value = "default", requires = "secret_name")]
+    pub secret_namespace: String,
+    /// Non-domain-joined hosts: the ccg.exe plug-in (default with --secret-name: rancher).
+    #[arg(long, value_enum, requires = "secret_name", conflicts_with = "plugin_guid")]
+    pub ccg_plugin: Option<CcgPluginArg>,
+    /// Non-domain-joined hosts: the CLSID of any other ccg.exe plug-in, such as {xxxxxxxx-...}.
+    #[arg(long, value_name = "GUID", requires = "secret_name")]
+    pub plugin_guid: Option<String>,
+    /// Non-domain-joined hosts: the plug-in's input (PluginInput).
+    #[arg(long, value_name = "TEXT", requires = "secret_name")]
+    pub plugin_input: Option<String>,
+    /// Replace existing objects that differ, and take fields other tools manage.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveCredspecArgs {
+    /// Name of the GMSACredentialSpec resource.
+    #[arg(long, value_name = "NAME")]
+    pub credspec_name: String,
+    /// Name of its ClusterRole (default: <credspec-name>-gmsa-user).
+    #[arg(long, value_name = "NAME")]
+    pub cluster_role_name: Option<String>,
+    /// Service accounts whose bindings to remove (NAME or NAMESPACE:NAME; default "default").
+    /// Our bindings of the role in other namespaces are removed too.
+    #[arg(long = "service-account", value_name = "NAME")]
+    pub service_accounts: Vec<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BindRoleArgs {
+    /// The ClusterRole that may use the credential spec (as made by add-credspec).
+    #[arg(long, value_name = "NAME")]
+    pub cluster_role_name: String,
+    /// Service account: NAME (in -n) or NAMESPACE:NAME. Repeatable; default "default".
+    #[arg(long = "service-account", value_name = "NAME")]
+    pub service_accounts: Vec<String>,
+    /// Replace existing bindings of the same name that differ.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnbindRoleArgs {
+    /// The ClusterRole the bindings refer to.
+    #[arg(long, value_name = "NAME")]
+    pub cluster_role_name: String,
+    /// Service account: NAME (in -n) or NAMESPACE:NAME. Repeatable; default "default".
+    #[arg(long = "service-account", value_name = "NAME")]
+    pub service_accounts: Vec<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// One credential spec (default: all).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Output format (default: a table).
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ListFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckAccessArgs {
+    /// The GMSACredentialSpec resource name.
+    #[arg(value_name = "CREDSPEC_NAME")]
+    pub credspec_name: String,
+    /// Service account: NAME (in -n) or NAMESPACE:NAME. Repeatable; default "default".
+    #[arg(long = "service-account", value_name = "NAME")]
+    pub service_accounts: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateSecretArgs {
+    /// Name of the Secret.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// DNS name of the domain, such as contoso.com.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The domain user allowed to retrieve the gMSA password (without domain part).
+    #[arg(long, value_name = "USER")]
+    pub username: String,
+    /// Read the password from standard input (first line) instead of a hidden prompt.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Replace an existing Secret that differs.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+}
