@@ -1,1 +1,2 @@
-
+//! The end-to-end suite: one test binary, a module per area, against the real test cluster.
+mod credspecs;

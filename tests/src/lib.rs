@@ -1,1 +1,207 @@
-//! x
+//! Test helpers shared by the end-to-end suites: one real kube-apiserver per test run
+//! (started by `scripts/test-cluster.sh ensure`, shared across test processes), a fresh
+//! namespace and unique names per test, an admin client, and running the built CLI.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A running test cluster: its kubeconfig and the facts `test-cluster.sh env` prints.
+pub struct TestCluster {
+    pub kubeconfig: PathBuf,
+    pub env: HashMap<String, String>,
+}
+
+impl TestCluster {
+    pub fn var(&self, key: &str) -> &str {
+        self.env.get(key).map(String::as_str).unwrap_or_else(|| panic!("test-cluster.sh env has no {key}"))
+    }
+    pub fn server(&self) -> &str {
+        self.var("GMSA_TEST_SERVER")
+    }
+}
+
+/// Start (or join) the test cluster. Set `GMSA_TEST_CLUSTER_DIR` to choose its folder.
+pub fn cluster() -> &'static TestCluster {
+    static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let script = std::env::var_os("GMSA_TEST_CLUSTER_SCRIPT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("scripts/test-cluster.sh"));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("ensure")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/test-cluster.sh");
+        assert!(out.status.success(), "scripts/test-cluster.sh ensure failed");
+        let kubeconfig = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        let out = Command::new("bash").arg(&script).arg("env").output().expect("run test-cluster.sh env");
+        assert!(out.status.success(), "scripts/test-cluster.sh env failed");
+        let env = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches(['"', '\'']).to_owned()))
+            .collect();
+        TestCluster { kubeconfig, env }
+    })
+}
+
+/// A client for a context of the test kubeconfig (`admin`, `alice`, `bob`, `carol`).
+pub async fn client_as(context: &str) -> Client {
+    let kc = Kubeconfig::read_from(&cluster().kubeconfig).expect("read test kubeconfig");
+    let opts = KubeConfigOptions { context: Some(context.into()), ..Default::default() };
+    let config = Config::from_custom_kubeconfig(kc, &opts).await.expect("test kubeconfig loads");
+    Client::try_from(config).expect("client")
+}
+
+pub async fn admin() -> Client {
+    client_as("admin").await
+}
+
+/// A name no other test uses: `prefix-<pid>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_micros();
+    format!("{prefix}-{}-{n}-{t}", std::process::id())
+}
+
+/// Create a fresh namespace for one test, with the given service accounts in it.
+pub async fn namespace(service_accounts: &[&str]) -> String {
+    let client = admin().await;
+    let name = unique("t");
+    let ns: Namespace = serde_json::from_value(serde_json::json!({ "metadata": { "name": name } })).unwrap();
+    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("create namespace");
+    for sa in service_accounts {
+        let obj: ServiceAccount = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": sa, "namespace": name },
+            "automountServiceAccountToken": false
+        }))
+        .unwrap();
+        Api::<ServiceAccount>::namespaced(client.clone(), &name).create(&PostParams::default(), &obj).await.expect("create service account");
+    }
+    name
+}
+
+/// Install the GMSACredentialSpec CRD with the project's own manifest (idempotent) and wait
+/// until the API serves it.
+pub async fn install_crd() {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let client = admin().await;
+        let crd = gmsa::cluster::crd::manifest();
+        let api: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(client.clone());
+        api.patch(gmsa::credspec::CRD_NAME, &PatchParams::apply("gmsa-tests").force(), &Patch::Apply(&crd))
+            .await
+            .expect("apply CRD");
+        for _ in 0..100 {
+            let r = client.request_text(http_get("/apis/windows.k8s.io/v1")).await;
+            if r.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the CRD was not served within 10 s");
+    })
+    .await;
+}
+
+fn http_get(path: &str) -> http::Request<Vec<u8>> {
+    http::Request::get(path).body(vec![]).unwrap()
+}
+
+/// The built `kubectl-gmsa` binary (built once per test process if needed).
+pub fn bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/e2e-xxxx -> target/<profile>/kubectl-gmsa
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "kubectl-gmsa", "--bin", "kubectl-gmsa"])
+            .current_dir(workspace_root())
+            .env("CARGO_TARGET_DIR", dir.parent().unwrap())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of kubectl-gmsa failed");
+        dir.join(format!("kubectl-gmsa{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}
+
+/// The result of one CLI run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn fails(&self) -> &Self {
+        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+fn to_run(o: Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Run `kubectl-gmsa ARGS` against the test cluster (admin context unless ARGS say otherwise).
+pub fn gmsa(args: &[&str]) -> Run {
+    gmsa_with_stdin(args, None)
+}
+
+pub fn gmsa_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--kubeconfig").arg(&cluster().kubeconfig).args(args).env("NO_COLOR", "1");
+    run_cmd(cmd, stdin)
+}
+
+/// Run `kubectl-gmsa ARGS` with no cluster flags added.
+pub fn gmsa_plain(args: &[&str]) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("NO_COLOR", "1");
+    run_cmd(cmd, None)
+}
+
+fn run_cmd(mut cmd: Command, stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn kubectl-gmsa");
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    to_run(child.wait_with_output().unwrap())
+}
+
+/// Path of a file under `examples/`.
+pub fn example(rel: &str) -> PathBuf {
+    workspace_root().join("examples").join(rel)
+}
