@@ -4,6 +4,7 @@
 pub mod access;
 pub mod crd;
 pub mod objects;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
