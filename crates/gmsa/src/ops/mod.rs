@@ -117,7 +117,11 @@ pub(crate) async fn connect_for(target: &Target, dry_run: DryRun) -> Result<Opti
 }
 
 /// The namespace to use: the one given, else the kubeconfig context's, else `default`.
-pub(crate) async fn namespace_for(target: &Target, given: Option<&str>, cluster: Option<&Cluster>) -> Result<String> {
+pub(crate) async fn namespace_for(
+    target: &Target,
+    given: Option<&str>,
+    cluster: Option<&Cluster>,
+) -> Result<String> {
     let ns = match (given, cluster) {
         (Some(ns), _) => ns.to_owned(),
         (None, Some(c)) => c.default_namespace.clone(),
@@ -168,14 +172,34 @@ pub(crate) async fn apply_all(
     };
     let client = &cluster.client;
     reporter.step("reading existing objects");
-    let existing = try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r))).await?;
+    let existing = try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r)))
+        .await
+        .map_err(|e| {
+            if e.kind == ErrorKind::Forbidden {
+                Error::new(
+                    ErrorKind::Forbidden,
+                    format!("the identity of this kubeconfig context may not read the objects this would write; nothing was changed: {}", e.message),
+                )
+                .with_hint("ask a cluster administrator for these permissions, or use a --context with them")
+            } else {
+                e
+            }
+        })?;
 
     // Decide, per object, what must happen; collect conflicts and permissions.
     let mut actions = vec![];
     let mut conflicts = vec![];
     let mut perms = vec![];
     for ((r, desired), before) in objects.iter().zip(&existing) {
-        let perm = |verb: &str| Permission::new(verb, r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name));
+        let perm = |verb: &str| {
+            Permission::new(
+                verb,
+                r.group(),
+                &r.plural,
+                r.namespace.as_deref(),
+                Some(&r.name),
+            )
+        };
         let action = match before {
             None => {
                 perms.push(perm("create"));
@@ -189,12 +213,21 @@ pub(crate) async fn apply_all(
                 } else {
                     if !opts.overwrite {
                         if !is_ours(obj) {
-                            conflicts.push(format!("  {} exists and is not managed by kubectl-gmsa", r.display()));
+                            conflicts.push(format!(
+                                "  {} exists and is not managed by kubectl-gmsa",
+                                r.display()
+                            ));
                         } else {
-                            conflicts.push(format!("  {} differs at {}", r.display(), diffs.join(", ")));
+                            conflicts.push(format!(
+                                "  {} differs at {}",
+                                r.display(),
+                                diffs.join(", ")
+                            ));
                         }
                     }
-                    if r.kind == "RoleBinding" && cluster::differences(&obj["roleRef"], &desired["roleRef"]).len() > 0 {
+                    if r.kind == "RoleBinding"
+                        && !cluster::differences(&obj["roleRef"], &desired["roleRef"]).is_empty()
+                    {
                         return Err(Error::new(
                             ErrorKind::Conflict,
                             format!("{} exists and refers to another role ({}); a binding's roleRef cannot change", r.display(), obj["roleRef"]["name"].as_str().unwrap_or("?")),
@@ -211,7 +244,10 @@ pub(crate) async fn apply_all(
     if !conflicts.is_empty() {
         return Err(Error::new(
             ErrorKind::Conflict,
-            format!("existing objects differ from what this would write; nothing was changed:\n{}", conflicts.join("\n")),
+            format!(
+                "existing objects differ from what this would write; nothing was changed:\n{}",
+                conflicts.join("\n")
+            ),
         )
         .with_hint("pass --overwrite to replace them"));
     }
@@ -239,7 +275,10 @@ pub(crate) async fn apply_all(
             Err(e) => {
                 if !server_dry_run {
                     let rolled = roll_back(client, &objects[..i], &actions[..i]).await;
-                    return Err(Error { message: format!("{}\n{rolled}", e.message), ..e });
+                    return Err(Error {
+                        message: format!("{}\n{rolled}", e.message),
+                        ..e
+                    });
                 }
                 return Err(e);
             }
@@ -249,7 +288,11 @@ pub(crate) async fn apply_all(
 }
 
 /// Delete the objects this run created, newest first; say what was done.
-async fn roll_back(client: &kube::Client, objects: &[(ObjectRef, Value)], actions: &[Action]) -> String {
+async fn roll_back(
+    client: &kube::Client,
+    objects: &[(ObjectRef, Value)],
+    actions: &[Action],
+) -> String {
     let mut undone = vec![];
     let mut failed = vec![];
     for ((r, _), a) in objects.iter().zip(actions).rev() {
@@ -280,7 +323,15 @@ pub(crate) async fn delete_all(
 ) -> Result<Vec<ObjectOutcome>> {
     let perms: Vec<Permission> = objects
         .iter()
-        .map(|r| Permission::new("delete", r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name)))
+        .map(|r| {
+            Permission::new(
+                "delete",
+                r.group(),
+                &r.plural,
+                r.namespace.as_deref(),
+                Some(&r.name),
+            )
+        })
         .collect();
     if !perms.is_empty() {
         reporter.step("checking permissions");
@@ -290,7 +341,15 @@ pub(crate) async fn delete_all(
     for r in objects {
         reporter.step(&format!("deleting {}", r.display()));
         let existed = cluster::delete(&cluster.client, &r, dry_run).await?;
-        let o = ObjectOutcome::new(&r, if existed { Action::Deleted } else { Action::Absent }, None);
+        let o = ObjectOutcome::new(
+            &r,
+            if existed {
+                Action::Deleted
+            } else {
+                Action::Absent
+            },
+            None,
+        );
         reporter.object(&o);
         outcomes.push(o);
     }
