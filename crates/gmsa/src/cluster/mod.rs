@@ -5,6 +5,7 @@ pub mod access;
 pub mod crd;
 pub mod objects;
 pub mod tls;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::time::Duration;
