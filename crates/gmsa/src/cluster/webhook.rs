@@ -402,12 +402,48 @@ fn webhook_configuration(s: &WebhookSettings, validating: bool) -> Value {
     })
 }
 
-fn secret(s: &WebhookSettings, name: &str, type_: &str, data: &[(&str, &str)]) -> Value {
+fn secret(names: &Names, name: &str, type_: &str, data: &[(&str, &str)]) -> Value {
     let data: serde_json::Map<String, Value> = data
         .iter()
         .map(|(k, v)| ((*k).to_owned(), b64(v.as_bytes())))
         .collect();
-    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": meta(s, name, true), "type": type_, "data": data })
+    let metadata =
+        json!({ "name": name, "namespace": names.namespace, "labels": labels(&names.name) });
+    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": type_, "data": data })
+}
+
+/// The CA Secret (CA certificate and key, and the CA bundle to trust) and the serving
+/// Secret the Deployment mounts (`tls.crt`, `tls.key`, `ca.crt`).
+pub fn tls_secrets(
+    names: &Names,
+    ca: &KeyedCert,
+    ca_bundle: &str,
+    serving: &KeyedCert,
+) -> Vec<(ObjectRef, Value)> {
+    let ca_secret = secret(
+        names,
+        &names.ca_secret(),
+        "Opaque",
+        &[
+            ("tls.crt", &ca.cert_pem),
+            ("tls.key", &ca.key_pem),
+            ("ca-bundle.crt", ca_bundle),
+        ],
+    );
+    let tls_secret = secret(
+        names,
+        &names.tls_secret(),
+        "kubernetes.io/tls",
+        &[
+            ("tls.crt", &serving.cert_pem),
+            ("tls.key", &serving.key_pem),
+            ("ca.crt", ca_bundle),
+        ],
+    );
+    vec![
+        (ObjectRef::of(&ca_secret, "secrets"), ca_secret),
+        (ObjectRef::of(&tls_secret, "secrets"), tls_secret),
+    ]
 }
 
 fn deployment(s: &WebhookSettings, cert_serial: Option<&str>) -> Value {
@@ -560,32 +596,9 @@ pub fn manifests(s: &WebhookSettings) -> Vec<(ObjectRef, Value)> {
             ca_bundle,
             serving,
         } => {
-            out.push((
-                secret(
-                    s,
-                    &names.ca_secret(),
-                    "Opaque",
-                    &[
-                        ("tls.crt", &ca.cert_pem),
-                        ("tls.key", &ca.key_pem),
-                        ("ca-bundle.crt", ca_bundle),
-                    ],
-                ),
-                "secrets",
-            ));
-            out.push((
-                secret(
-                    s,
-                    &names.tls_secret(),
-                    "kubernetes.io/tls",
-                    &[
-                        ("tls.crt", &serving.cert_pem),
-                        ("tls.key", &serving.key_pem),
-                        ("ca.crt", ca_bundle),
-                    ],
-                ),
-                "secrets",
-            ));
+            for (_, v) in tls_secrets(&names, ca, ca_bundle, serving) {
+                out.push((v, "secrets"));
+            }
             tls::inspect(&serving.cert_pem).ok().map(|i| i.serial)
         }
         TlsSource::CertManager { duration_hours } => {

@@ -7,8 +7,10 @@
 //! write fails.
 
 mod credspecs;
+mod webhook;
 
 pub use credspecs::*;
+pub use webhook::*;
 
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
