@@ -5,6 +5,7 @@ mod cli;
 mod output;
 mod progress;
 mod version;
+mod webhook_cmds;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -320,6 +321,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             print_outcome(out, &o?, &a.write)
         }
+        Command::InstallWebhook(a) => webhook_cmds::install(out, c, a).await,
+        Command::UninstallWebhook(a) => webhook_cmds::uninstall(out, c, a).await,
+        Command::RotateCerts(a) => webhook_cmds::rotate(out, c, a).await,
+        Command::Status(a) => webhook_cmds::status(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });
