@@ -36,7 +36,8 @@ fn the_rendered_manifest_obeys_krews_rules_and_broken_ones_do_not() {
     assert_eq!(krew::problems(&manifest), Vec::<String>::new());
 
     let good: Value = serde_yaml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let broken: Vec<(&str, Mutation)> = vec![
         (
             "metadata.name",
             Box::new(|d| d["metadata"]["name"] = "other".into()),
