@@ -2,6 +2,8 @@
 //! (started by `scripts/test-cluster.sh ensure`, shared across test processes), a fresh
 //! namespace and unique names per test, an admin client, and running the built CLI.
 
+pub mod krew;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
