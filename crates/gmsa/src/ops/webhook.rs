@@ -677,7 +677,34 @@ pub async fn install_webhook(
         overwrite: true,
         dry_run: req.dry_run,
     };
-    let outcomes = apply_all(cluster.as_ref(), objects, &opts, reporter).await?;
+    let outcomes = if req.dry_run == DryRun::Server && ns_obj.is_none() {
+        // The server cannot check objects in a namespace that a dry run does not create:
+        // it checks the rest, and those are rendered only, with a reason.
+        let (inside, outside): (Vec<_>, Vec<_>) = objects
+            .into_iter()
+            .partition(|(r, _)| r.namespace.as_deref() == Some(names.namespace.as_str()));
+        let mut outcomes = apply_all(cluster.as_ref(), outside, &opts, reporter).await?;
+        let rendered = apply_all(None, inside, &opts, reporter).await?;
+        let at = outcomes
+            .iter()
+            .position(|o| o.kind == "Namespace")
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let reason = format!(
+            "not checked by the server: namespace {} does not exist yet",
+            names.namespace
+        );
+        outcomes.splice(
+            at..at,
+            rendered.into_iter().map(|o| ObjectOutcome {
+                reason: Some(reason.clone()),
+                ..o
+            }),
+        );
+        outcomes
+    } else {
+        apply_all(cluster.as_ref(), objects, &opts, reporter).await?
+    };
 
     let ready = match (&cluster, req.wait && req.dry_run == DryRun::None) {
         (Some(c), true) => {
