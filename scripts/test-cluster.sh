@@ -147,7 +147,7 @@ build_apiserver() {
 
     # The tarball comes from `git archive`: hack/lib/version.sh already knows
     # its tag and commit, so /version reports the real upstream version.
-    log "building kube-apiserver $version (takes about 4 minutes; log: $build/build.log)"
+    log "building kube-apiserver $version (5 minutes on an idle 2-CPU machine, longer when busy; log: $build/build.log)"
     if ! (cd "$build/.go/src/k8s.io/kubernetes" &&
         env HOME="$build/home" GOPATH="$build/.go" GOCACHE="$build/home/.cache/go-build" \
             GOPROXY=off CGO_ENABLED=0 PATH="/usr/lib/go/bin:$PATH" \
