@@ -156,5 +156,5 @@ async fn a_field_another_manager_owns_is_reported_not_overwritten_unless_asked()
     gmsa(&forced).ok();
     let taken = api.get(&role).await.unwrap();
     let rule_names = taken.rules.unwrap()[0].resource_names.clone().unwrap();
-    assert_eq!(rule_names, [spec.clone()]);
+    assert_eq!(rule_names, vec![spec]);
 }
