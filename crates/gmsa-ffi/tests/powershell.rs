@@ -74,7 +74,8 @@ fn functions(text: &str) -> BTreeMap<String, String> {
     while let Some(node) = stack.pop() {
         if node.kind() == "function_statement" {
             let mut cursor = node.walk();
-            if let Some(name) = node.children(&mut cursor).find(|c| c.kind() == "function_name") {
+            let name = node.children(&mut cursor).find(|c| c.kind() == "function_name");
+            if let Some(name) = name {
                 out.insert(text[name.byte_range()].to_owned(), text[node.byte_range()].to_owned());
             }
         }

@@ -295,7 +295,7 @@ def test_errors_read_as_the_cli_prints_them(ctx, tmp_path):
     missing = str(tmp_path / "missing.json")
     status, body = call(ctx, "gmsa_convert", {"source": {"credspec_file": missing}})
     expect_error(status, body, INVALID_INPUT, "invalid_input")
-    run = cli("convert", "--credspec-file", missing)
+    run = cli("convert", missing)
     assert run.returncode == INVALID_INPUT
     assert run.stderr == cli_words(body)
     # A missing kubeconfig (config).
@@ -354,7 +354,7 @@ def test_add_check_get_bind_unbind_remove(ctx):
     # Visible with kubectl, and usable per LocalSubjectAccessReview (kubectl's own and ours).
     got = kubectl("get", "gmsacredentialspecs.windows.k8s.io", name, "-o", "json")
     assert got.returncode == 0, got.stderr
-    assert json.loads(got.stdout)["credspec"]["DomainJoinConfig"]["MachineAccountName"] == "WebApp01"
+    assert json.loads(got.stdout)["credspec"]["DomainJoinConfig"]["MachineAccountName"] == "webapp01"
     can = kubectl("auth", "can-i", "use", f"gmsacredentialspecs.windows.k8s.io/{name}", "-n", NAMESPACE, f"--as=system:serviceaccount:{NAMESPACE}:app")
     assert can.stdout.strip() == "yes", can
     status, body = call(ctx, "gmsa_check_access", {**target(), "credspec_name": name, "service_accounts": ["app", "web"], "namespace": NAMESPACE})
@@ -365,7 +365,7 @@ def test_add_check_get_bind_unbind_remove(ctx):
     status, body = call(ctx, "gmsa_get", {**target(), "name": name})
     assert status == OK, body
     (item,) = body["items"]
-    assert item["account"] == "WebApp01" and item["cluster_roles"] == [role]
+    assert item["account"] == "webapp01" and item["cluster_roles"] == [role]
     assert item["service_accounts"] == [f"{NAMESPACE}:app"] and item["managed"] is True
 
     # bind web, then unbind it.
