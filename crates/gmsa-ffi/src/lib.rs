@@ -100,7 +100,8 @@ pub enum GmsaStatus {
 /// `{"event":"object","kind":"...","name":"...","namespace":"...","action":"created"}`,
 /// `{"event":"waiting","message":"...","done":1,"total":2}`.
 /// It is called on the thread that called the operation, while that call runs.
-pub type GmsaProgressFn = Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const u8, event_len: usize)>;
+pub type GmsaProgressFn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const u8, event_len: usize)>;
 
 /// An opaque handle: the async runtime every call runs on, and the progress callback.
 /// Create with [`gmsa_context_new`], release with [`gmsa_context_free`]. Calls may use one
@@ -112,12 +113,20 @@ pub struct GmsaContext {
 
 impl GmsaContext {
     fn new() -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(GmsaContext { runtime, reporter: support::CallbackReporter::default() })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(GmsaContext {
+            runtime,
+            reporter: support::CallbackReporter::default(),
+        })
     }
 
     /// Run a future of the core on this context's runtime, on the calling thread.
-    pub fn block_on<T>(&self, f: impl std::future::Future<Output = gmsa::Result<T>>) -> gmsa::Result<T> {
+    pub fn block_on<T>(
+        &self,
+        f: impl std::future::Future<Output = gmsa::Result<T>>,
+    ) -> gmsa::Result<T> {
         self.runtime.block_on(f)
     }
 
@@ -243,7 +252,11 @@ pub unsafe extern "C" fn gmsa_lint(
     out_len: *mut usize,
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
-    unsafe { run_json(ctx, request, request_len, out, out_len, |_, req| ops::lint(req)) }
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |_, req| {
+            ops::lint(req)
+        })
+    }
 }
 
 /// The `GMSACredentialSpec` resource for a credential spec. Request: `ConvertRequest`;
@@ -262,7 +275,11 @@ pub unsafe extern "C" fn gmsa_convert(
     out_len: *mut usize,
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
-    unsafe { run_json(ctx, request, request_len, out, out_len, |_, req| ops::convert(req)) }
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |_, req| {
+            ops::convert(req)
+        })
+    }
 }
 
 /// Add a credential spec, its ClusterRole and RoleBindings. Request: `AddCredspecRequest`;
@@ -282,7 +299,9 @@ pub unsafe extern "C" fn gmsa_add_credspec(
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
     unsafe {
-        run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::add_credspec(req, c.reporter())))
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::add_credspec(req, c.reporter()))
+        })
     }
 }
 
@@ -303,7 +322,9 @@ pub unsafe extern "C" fn gmsa_remove_credspec(
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
     unsafe {
-        run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::remove_credspec(req, c.reporter())))
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::remove_credspec(req, c.reporter()))
+        })
     }
 }
 
@@ -323,7 +344,11 @@ pub unsafe extern "C" fn gmsa_bind_role(
     out_len: *mut usize,
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
-    unsafe { run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::bind_role(req, c.reporter()))) }
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::bind_role(req, c.reporter()))
+        })
+    }
 }
 
 /// Delete our RoleBindings of a cluster role to service accounts. Request:
@@ -343,7 +368,9 @@ pub unsafe extern "C" fn gmsa_unbind_role(
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
     unsafe {
-        run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::unbind_role(req, c.reporter())))
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::unbind_role(req, c.reporter()))
+        })
     }
 }
 
@@ -363,7 +390,11 @@ pub unsafe extern "C" fn gmsa_get(
     out_len: *mut usize,
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
-    unsafe { run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::get(req, c.reporter()))) }
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::get(req, c.reporter()))
+        })
+    }
 }
 
 /// Ask (LocalSubjectAccessReview) whether service accounts may use a credential spec.
@@ -382,7 +413,11 @@ pub unsafe extern "C" fn gmsa_check_access(
     out_len: *mut usize,
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
-    unsafe { run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::check_access(req))) }
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::check_access(req))
+        })
+    }
 }
 
 /// Write the domain-user Secret of a ccg plug-in. Request: `CreateSecretRequest` (its
@@ -402,6 +437,8 @@ pub unsafe extern "C" fn gmsa_create_secret(
 ) -> GmsaStatus {
     // SAFETY: the caller upholds the calling convention `run_json` requires.
     unsafe {
-        run_json(ctx, request, request_len, out, out_len, |c, req| c.block_on(ops::create_secret(req, c.reporter())))
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::create_secret(req, c.reporter()))
+        })
     }
 }

@@ -7,8 +7,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Mutex;
 
-use gmsa::progress::Reporter;
 use gmsa::ops::ObjectOutcome;
+use gmsa::progress::Reporter;
 use gmsa::{Error, ErrorKind};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -70,7 +70,11 @@ pub(crate) struct CallError {
 
 impl CallError {
     fn new(status: GmsaStatus, message: impl Into<String>) -> Self {
-        CallError { status, message: message.into(), hint: None }
+        CallError {
+            status,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     fn hint(mut self, hint: &str) -> Self {
@@ -89,7 +93,11 @@ impl CallError {
 
 impl From<Error> for CallError {
     fn from(e: Error) -> Self {
-        CallError { status: status_of(e.kind), message: e.message, hint: e.hint }
+        CallError {
+            status: status_of(e.kind),
+            message: e.message,
+            hint: e.hint,
+        }
     }
 }
 
@@ -103,11 +111,21 @@ fn json_error(e: &serde_json::Error) -> CallError {
         Category::Syntax => format!("the request is not valid JSON: {e}"),
         Category::Data => {
             let text = e.to_string();
-            if text.starts_with("invalid type") || text.starts_with("invalid value") || text.starts_with("invalid length") {
-                let expected = text.split(", expected ").nth(1).map(|s| s.split(" at line").next().unwrap_or(s));
+            if text.starts_with("invalid type")
+                || text.starts_with("invalid value")
+                || text.starts_with("invalid length")
+            {
+                let expected = text
+                    .split(", expected ")
+                    .nth(1)
+                    .map(|s| s.split(" at line").next().unwrap_or(s));
                 match expected {
-                    Some(x) => format!("the request does not fit this operation: a value {at} should be {x}"),
-                    None => format!("the request does not fit this operation: a value {at} has the wrong type"),
+                    Some(x) => format!(
+                        "the request does not fit this operation: a value {at} should be {x}"
+                    ),
+                    None => format!(
+                        "the request does not fit this operation: a value {at} has the wrong type"
+                    ),
                 }
             } else {
                 format!("the request does not fit this operation: {text}")
@@ -185,10 +203,15 @@ where
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<u8>, CallError> {
         // SAFETY: the caller passes NULL or a live context.
-        let ctx = unsafe { ctx.as_ref() }
-            .ok_or_else(|| CallError::new(GmsaStatus::NullPointer, "the context is NULL").hint("create one with gmsa_context_new"))?;
+        let ctx = unsafe { ctx.as_ref() }.ok_or_else(|| {
+            CallError::new(GmsaStatus::NullPointer, "the context is NULL")
+                .hint("create one with gmsa_context_new")
+        })?;
         if request.is_null() {
-            return Err(CallError::new(GmsaStatus::NullPointer, "the request is NULL"));
+            return Err(CallError::new(
+                GmsaStatus::NullPointer,
+                "the request is NULL",
+            ));
         }
         if request_len > GMSA_MAX_REQUEST_LEN {
             return Err(CallError::new(
@@ -200,19 +223,32 @@ where
         // and the length is bounded far below `isize::MAX`.
         let bytes = unsafe { std::slice::from_raw_parts(request, request_len) };
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            CallError::new(GmsaStatus::InvalidUtf8, format!("the request is not UTF-8: invalid byte at offset {}", e.valid_up_to()))
+            CallError::new(
+                GmsaStatus::InvalidUtf8,
+                format!(
+                    "the request is not UTF-8: invalid byte at offset {}",
+                    e.valid_up_to()
+                ),
+            )
         })?;
         let req: Req = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         let outcome = op(ctx, &req)?;
-        serde_json::to_vec(&outcome)
-            .map_err(|e| CallError::new(GmsaStatus::Internal, format!("failed to encode the outcome as JSON: {e}")))
+        serde_json::to_vec(&outcome).map_err(|e| {
+            CallError::new(
+                GmsaStatus::Internal,
+                format!("failed to encode the outcome as JSON: {e}"),
+            )
+        })
     }));
     let (status, bytes) = match result {
         Ok(Ok(bytes)) => (GmsaStatus::Ok, bytes),
         Ok(Err(e)) => (e.status, e.to_json()),
         Err(payload) => {
-            let e = CallError::new(GmsaStatus::Panic, format!("the library panicked (a bug): {}", panic_message(&*payload)))
-                .hint("please report it with the request that caused it (without secrets)");
+            let e = CallError::new(
+                GmsaStatus::Panic,
+                format!("the library panicked (a bug): {}", panic_message(&*payload)),
+            )
+            .hint("please report it with the request that caused it (without secrets)");
             // Dropping a payload can itself panic; never let that escape.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             (GmsaStatus::Panic, e.to_json())
@@ -270,7 +306,8 @@ impl Reporter for CallbackReporter {
     }
 
     fn object(&self, o: &ObjectOutcome) {
-        let mut v = json!({ "event": "object", "kind": o.kind, "name": o.name, "action": o.action });
+        let mut v =
+            json!({ "event": "object", "kind": o.kind, "name": o.name, "action": o.action });
         if let Some(ns) = &o.namespace {
             v["namespace"] = json!(ns);
         }
@@ -288,7 +325,9 @@ mod tests {
     //! panic on any request we know of), so it is tested here through `run_json` itself.
     use super::*;
 
-    fn call(op: impl FnOnce(&GmsaContext, &serde_json::Value) -> gmsa::Result<serde_json::Value>) -> (GmsaStatus, serde_json::Value) {
+    fn call(
+        op: impl FnOnce(&GmsaContext, &serde_json::Value) -> gmsa::Result<serde_json::Value>,
+    ) -> (GmsaStatus, serde_json::Value) {
         let ctx = GmsaContext::new().unwrap();
         let req = b"{}";
         let mut out: *mut u8 = ptr::null_mut();
@@ -308,14 +347,24 @@ mod tests {
         assert_eq!(status, GmsaStatus::Panic);
         assert_eq!(body["status"], 103);
         assert_eq!(body["kind"], "panic");
-        assert!(body["message"].as_str().unwrap().contains("provoked for the test"), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("provoked for the test"),
+            "{body}"
+        );
     }
 
     #[test]
     fn a_core_error_keeps_kind_message_and_hint() {
-        let (status, body) = call(|_, _| Err(Error::new(ErrorKind::Conflict, "failed to x: y").with_hint("do z")));
+        let (status, body) =
+            call(|_, _| Err(Error::new(ErrorKind::Conflict, "failed to x: y").with_hint("do z")));
         assert_eq!(status, GmsaStatus::Conflict);
-        assert_eq!(body, json!({"status": 4, "kind": "conflict", "message": "failed to x: y", "hint": "do z"}));
+        assert_eq!(
+            body,
+            json!({"status": 4, "kind": "conflict", "message": "failed to x: y", "hint": "do z"})
+        );
     }
 
     #[test]
@@ -339,7 +388,8 @@ mod tests {
 
     #[test]
     fn json_errors_never_quote_request_values() {
-        let e = serde_json::from_str::<gmsa::ops::CreateSecretRequest>(r#"{"password": 12345678}"#).unwrap_err();
+        let e = serde_json::from_str::<gmsa::ops::CreateSecretRequest>(r#"{"password": 12345678}"#)
+            .unwrap_err();
         let c = json_error(&e);
         assert_eq!(c.status, GmsaStatus::InvalidJson);
         assert!(!c.message.contains("12345678"), "{}", c.message);

@@ -18,7 +18,12 @@ struct Setup {
 
 fn target_dir() -> PathBuf {
     // target/<profile>/deps/abi-xxxx -> target/<profile>
-    std::env::current_exe().unwrap().parent().and_then(Path::parent).unwrap().to_path_buf()
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf()
 }
 
 fn cargo_build(package: &str) {
@@ -52,16 +57,34 @@ fn library_file() -> &'static str {
 }
 
 fn ensure_pytest() -> PathBuf {
-    let ok = |py: &str| Command::new(py).args(["-m", "pytest", "--version"]).output().is_ok_and(|o| o.status.success());
+    let ok = |py: &str| {
+        Command::new(py)
+            .args(["-m", "pytest", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if !ok("python3") {
         let status = Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pytest"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "pytest",
+            ])
             .status()
             .expect("run pip");
-        assert!(status.success() && ok("python3"), "pytest is missing and `python3 -m pip install pytest` failed");
+        assert!(
+            status.success() && ok("python3"),
+            "pytest is missing and `python3 -m pip install pytest` failed"
+        );
     }
     // The interpreter itself (not a launcher script), so that valgrind watches it.
-    let out = Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().unwrap();
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
@@ -79,19 +102,38 @@ fn setup() -> &'static Setup {
         }
         let bin = module_dir.path().join("bin").join(rid());
         std::fs::create_dir_all(&bin).unwrap();
-        std::fs::copy(target_dir().join(library_file()), bin.join(library_file())).expect("copy the built library");
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        std::fs::copy(target_dir().join(library_file()), bin.join(library_file()))
+            .expect("copy the built library");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let namespace = rt.block_on(async {
             gmsa_tests::install_crd().await;
             gmsa_tests::namespace(&["app", "web"]).await
         });
-        Setup { module_dir, namespace, python: ensure_pytest() }
+        Setup {
+            module_dir,
+            namespace,
+            python: ensure_pytest(),
+        }
     })
 }
 
+/// How the suite runs: pytest on test_abi.py (relative to `CARGO_MANIFEST_DIR`, the
+/// working directory of every command here).
+const PYTEST: [&str; 6] = [
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "tests/abi/test_abi.py",
+];
+
 /// The suite's command (pytest on test_abi.py) with its environment, run by the Python
 /// interpreter directly or through `wrapper` (a program and its arguments).
-fn suite(wrapper: Option<(&str, &[&str])>) -> Command {
+fn suite(wrapper: Option<(&str, &[&str])>, python_args: &[&str]) -> Command {
     let s = setup();
     let c = cluster();
     let mut cmd = match wrapper {
@@ -102,8 +144,7 @@ fn suite(wrapper: Option<(&str, &[&str])>) -> Command {
         }
         None => Command::new(&s.python),
     };
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/abi/test_abi.py"))
+    cmd.args(python_args)
         .env("GMSA_MODULE_DIR", s.module_dir.path())
         .env("GMSA_TEST_KUBECONFIG", &c.kubeconfig)
         .env("GMSA_TEST_NAMESPACE", &s.namespace)
@@ -112,46 +153,100 @@ fn suite(wrapper: Option<(&str, &[&str])>) -> Command {
         .env("GMSA_EXAMPLES", workspace_root().join("examples"))
         .env("GMSA_CLI", gmsa_tests::bin())
         .env("GMSA_VERSION", env!("CARGO_PKG_VERSION"))
-        .env_remove("KUBECONFIG");
+        .env_remove("KUBECONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
 #[test]
 fn abi_suite_against_the_test_cluster() {
-    let status = suite(None).status().expect("run pytest");
-    assert!(status.success(), "the ABI suite failed (see its output above)");
+    let status = suite(None, &PYTEST).status().expect("run pytest");
+    assert!(
+        status.success(),
+        "the ABI suite failed (see its output above)"
+    );
 }
 
-#[test]
-fn abi_suite_under_valgrind_has_no_memory_errors_or_definite_leaks() {
-    setup();
+/// Make sure valgrind is there (installing it with apt-get when missing).
+fn ensure_valgrind() {
     if Command::new("valgrind").arg("--version").output().is_err() {
         let status = Command::new("apt-get")
             .args(["install", "-y", "-q", "valgrind"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .expect("run apt-get");
-        assert!(status.success(), "valgrind is missing and `apt-get install valgrind` failed");
+        assert!(
+            status.success(),
+            "valgrind is missing and `apt-get install valgrind` failed"
+        );
     }
-    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/abi/python.supp");
+}
+
+/// Exit code of valgrind when it found errors (memory errors or definite leaks).
+const VALGRIND_FOUND_ERRORS: i32 = 97;
+
+/// Run `python ARGS` under valgrind with the suite's environment; return the exit code and
+/// valgrind's report.
+fn under_valgrind(python_args: &[&str]) -> (Option<i32>, String) {
+    setup();
+    ensure_valgrind();
+    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/abi/valgrind.supp");
     let supp_arg = format!("--suppressions={}", supp.display());
     let log = tempfile::NamedTempFile::new().unwrap();
     let log_arg = format!("--log-file={}", log.path().display());
+    let exit_arg = format!("--error-exitcode={VALGRIND_FOUND_ERRORS}");
     let args = [
         "--quiet",
         "--leak-check=full",
         "--show-leak-kinds=definite",
         "--errors-for-leak-kinds=definite",
-        "--error-exitcode=97",
+        exit_arg.as_str(),
         "--num-callers=30",
         supp_arg.as_str(),
         log_arg.as_str(),
     ];
-    let status = suite(Some(("valgrind", &args)))
+    let status = suite(Some(("valgrind", &args)), python_args)
         .env("PYTHONMALLOC", "malloc")
         .status()
         .expect("run valgrind");
-    let report = std::fs::read_to_string(log.path()).unwrap_or_default();
-    assert!(status.code() != Some(97), "valgrind found memory errors or definite leaks:\n{report}");
-    assert!(status.success(), "the ABI suite failed under valgrind (status {status}); valgrind said:\n{report}");
+    (
+        status.code(),
+        std::fs::read_to_string(log.path()).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn abi_suite_under_valgrind_has_no_memory_errors_or_definite_leaks() {
+    let (code, report) = under_valgrind(&PYTEST);
+    assert!(
+        code != Some(VALGRIND_FOUND_ERRORS),
+        "valgrind found memory errors or definite leaks:\n{report}"
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "the ABI suite failed under valgrind; valgrind said:\n{report}"
+    );
+}
+
+#[test]
+fn valgrind_reports_a_buffer_that_is_never_freed() {
+    let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/abi/leak_probe.py");
+    let probe = probe.to_str().unwrap();
+    let (code, report) = under_valgrind(&[probe, "clean"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the clean probe must pass; valgrind said:\n{report}"
+    );
+    let (code, report) = under_valgrind(&[probe, "leak"]);
+    assert_eq!(
+        code,
+        Some(VALGRIND_FOUND_ERRORS),
+        "the leaking probe must fail; valgrind said:\n{report}"
+    );
+    assert!(
+        report.contains("definitely lost") && report.contains("gmsa_lint"),
+        "{report}"
+    );
 }

@@ -11,7 +11,8 @@ fn crate_dir() -> PathBuf {
 
 /// Generate the header from a `lib.rs` (the crate's own, or a modified copy).
 fn generate(lib_rs: &Path) -> String {
-    let config = cbindgen::Config::from_file(crate_dir().join("cbindgen.toml")).expect("read cbindgen.toml");
+    let config =
+        cbindgen::Config::from_file(crate_dir().join("cbindgen.toml")).expect("read cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(lib_rs)
@@ -48,7 +49,8 @@ fn committed() -> String {
 fn header_is_current() {
     let generated = generate(&crate_dir().join("src/lib.rs"));
     if std::env::var_os("GMSA_BLESS_HEADER").is_some() {
-        std::fs::write(crate_dir().join("include/gmsa.h"), &generated).expect("write include/gmsa.h");
+        std::fs::write(crate_dir().join("include/gmsa.h"), &generated)
+            .expect("write include/gmsa.h");
         return;
     }
     if let Err(e) = compare(&generated, &committed()) {
@@ -64,16 +66,66 @@ fn drift_is_detected_when_an_export_changes_without_regenerating() {
         assert_ne!(changed, src, "the modification must apply");
         let lib = dir.path().join("lib.rs");
         std::fs::write(&lib, changed).unwrap();
-        let err = compare(&generate(&lib), &committed()).expect_err("a changed export must be reported as drift");
+        let err = compare(&generate(&lib), &committed())
+            .expect_err("a changed export must be reported as drift");
         assert!(err.contains("stale") && err.contains(expect), "{err}");
     };
     // An export's signature changes.
-    check(&src.replacen("pub extern \"C\" fn gmsa_abi_version() -> u32", "pub extern \"C\" fn gmsa_abi_version() -> u64", 1), "uint64_t gmsa_abi_version");
+    check(
+        &src.replacen(
+            "pub extern \"C\" fn gmsa_abi_version() -> u32",
+            "pub extern \"C\" fn gmsa_abi_version() -> u64",
+            1,
+        ),
+        "uint64_t gmsa_abi_version",
+    );
     // An export is added.
     check(
         &format!("{src}\n#[no_mangle]\npub extern \"C\" fn gmsa_new_operation() -> u32 {{ 0 }}\n"),
         "gmsa_new_operation",
     );
     // A status is renumbered.
-    check(&src.replacen("RequestTooLarge = 104", "RequestTooLarge = 105", 1), "105");
+    check(
+        &src.replacen("RequestTooLarge = 104", "RequestTooLarge = 105", 1),
+        "105",
+    );
+}
+
+#[test]
+fn header_compiles_as_c_and_cpp() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("use.c");
+    std::fs::write(
+        &program,
+        "#include \"gmsa.h\"\n\
+         int main(void) {\n\
+           GmsaContext *ctx = 0;\n\
+           uint8_t *out = 0; size_t out_len = 0;\n\
+           GmsaProgressFn cb = 0;\n\
+           GmsaStatus st = GMSA_STATUS_OK;\n\
+           (void)cb; (void)st; (void)out; (void)out_len; (void)ctx;\n\
+           return GMSA_ABI_VERSION == 1 ? 0 : 1;\n\
+         }\n",
+    )
+    .unwrap();
+    let include = format!("-I{}", crate_dir().join("include").display());
+    for (compiler, extra) in [
+        ("cc", vec!["-std=c99", "-x", "c"]),
+        ("c++", vec!["-std=c++11", "-x", "c++"]),
+    ] {
+        let out = std::process::Command::new(compiler)
+            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"])
+            .args(&extra)
+            .arg(&include)
+            .arg(&program)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("run {compiler} (a C toolchain is needed to build Rust here): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "{compiler} rejects gmsa.h:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
