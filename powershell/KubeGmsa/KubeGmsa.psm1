@@ -11,9 +11,16 @@ $script:AbiVersion = 1
 # ------------------------------------------------------------------ loader (private)
 
 function Get-KubeGmsaRuntimeId {
-    # The runtime identifier of this machine: the folder under bin/ to load from.
-    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
-    if ($PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows) {
+    # The runtime identifier of this process: the folder under bin/ to load from. The
+    # process architecture counts (a 32-bit PowerShell cannot load a 64-bit library).
+    if ($PSVersionTable.PSEdition -eq 'Desktop') {
+        # .NET Framework may predate RuntimeInformation; Windows PowerShell runs on Windows only.
+        if ([Environment]::Is64BitProcess) { $arch = 'x64' } else { $arch = 'x86' }
+        if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { $arch = 'arm64' }
+        return "win-$arch"
+    }
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
+    if ($IsWindows) {
         $os = 'win'
     } elseif ($IsMacOS) {
         $os = 'osx'

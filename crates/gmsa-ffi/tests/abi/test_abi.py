@@ -519,3 +519,21 @@ def test_unauthorized(ctx, tmp_path):
     status, body = call(ctx, "gmsa_get", {"target": {"kubeconfig": kc}})
     expect_error(status, body, UNAUTHORIZED, "unauthorized")
     assert body["hint"]
+
+
+def test_one_context_serves_several_threads_at_once(ctx):
+    # ctypes releases the GIL during the call, so these calls overlap in the library.
+    results = []
+
+    def worker():
+        results.append(call(ctx, "gmsa_check_access", {**target(), "credspec_name": "any", "service_accounts": ["app"], "namespace": NAMESPACE}))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    for status, body in results:
+        assert status == OK, body
+        assert body["answers"] == [{"service_account": f"{NAMESPACE}:app", "allowed": False}]
