@@ -1,2 +1,4 @@
 //! The end-to-end suite: one test binary, a module per area, against the real test cluster.
 mod credspecs;
+mod files;
+mod krew;
