@@ -416,7 +416,7 @@ function Remove-KubeGmsaCredentialSpec {
     .EXAMPLE
     Remove-KubeGmsaCredentialSpec -CredSpecName webapp01 -WhatIf
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
         [Parameter(Mandatory = $true)][string]$CredSpecName,
         [string]$ClusterRoleName,

@@ -141,14 +141,15 @@ impl GmsaContext {
 /// The ABI version of this library ([`GMSA_ABI_VERSION`]).
 #[no_mangle]
 pub extern "C" fn gmsa_abi_version() -> u32 {
-    GMSA_ABI_VERSION
+    support::boundary(|| GMSA_ABI_VERSION).unwrap_or(0)
 }
 
 /// The version of this build (the workspace version, for example `"0.1.0"`) as a static
 /// NUL-terminated string. Never free it.
 #[no_mangle]
 pub extern "C" fn gmsa_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    support::boundary(|| concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
+        .unwrap_or(ptr::null())
 }
 
 /// Create a context and write it to `*out_ctx`.

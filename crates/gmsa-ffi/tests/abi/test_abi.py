@@ -305,6 +305,23 @@ def test_errors_read_as_the_cli_prints_them(ctx, tmp_path):
     run = cli("get", "--kubeconfig", kc)
     assert run.returncode == CONFIG
     assert run.stderr == cli_words(body)
+    # A credential spec that does not exist (not found).
+    absent = unique("absent")
+    status, body = call(ctx, "gmsa_get", {**target(), "name": absent})
+    expect_error(status, body, NOT_FOUND, "not_found")
+    run = cli("get", absent, "--kubeconfig", KUBECONFIG, "--context", "admin")
+    assert run.returncode == NOT_FOUND
+    assert run.stderr == cli_words(body)
+    # An identity without permissions (forbidden).
+    name = unique("abi-words")
+    request = {**target("alice"), "source": {"credspec_file": EXAMPLE}, "credspec_name": name, "service_accounts": ["app"], "namespace": NAMESPACE}
+    status, body = call(ctx, "gmsa_add_credspec", request)
+    expect_error(status, body, FORBIDDEN, "forbidden")
+    run = cli("add-credspec", "--credspec-file", EXAMPLE, "--credspec-name", name, "--service-account", "app", "-n", NAMESPACE, "--kubeconfig", KUBECONFIG, "--context", "alice")
+    assert run.returncode == FORBIDDEN
+    # The reads run in parallel, so which denied read is named first may differ per run.
+    any_read = lambda text: re.sub(r"failed to read \S+: [^\n]*", "failed to read <object>: <denied>", text)
+    assert any_read(run.stderr) == any_read(cli_words(body))
 
 
 # ------------------------------------------------------------------ the cluster: success
