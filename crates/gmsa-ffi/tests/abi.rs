@@ -91,7 +91,14 @@ fn ensure_pytest() -> PathBuf {
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        cargo_build("gmsa-ffi");
+        // Cargo builds the lib target of this package (cdylib and rlib in one compiler run)
+        // before linking this test, so the library beside the target dir is this build's.
+        // Building it again with `cargo build -p gmsa-ffi` would pick other dependency
+        // features than a workspace test run and recompile the core every time.
+        let library = target_dir().join(library_file());
+        if !library.exists() {
+            cargo_build("gmsa-ffi");
+        }
         let cli = gmsa_tests::bin();
         assert!(cli.exists());
         // A module folder laid out as installed: KubeGmsa.psd1, KubeGmsa.psm1, bin/<rid>/<lib>.
