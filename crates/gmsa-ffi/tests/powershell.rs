@@ -584,3 +584,50 @@ fn an_abi_version_mismatch_and_an_unexported_cmdlet_are_reported() {
         "exported functions disagree",
     );
 }
+
+/// Release packaging (scripts/package.sh module): the zip holds the manifest, the module and
+/// this host's native library in bin/<rid>/, and what it holds passes the same checks.
+#[test]
+fn the_packaged_module_holds_the_library_and_passes_the_checks() {
+    let dist = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg(workspace().join("scripts/package.sh"))
+        .args(["module", "--profile", "debug"])
+        .env("DIST", dist.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/package.sh module failed");
+    let zip = std::fs::read_dir(dist.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .expect("a module zip");
+    let unpacked = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&zip)
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let module = unpacked.path().join("KubeGmsa");
+    let rid = match std::env::consts::ARCH {
+        "x86_64" => "linux-x64",
+        "aarch64" => "linux-arm64",
+        other => panic!("no rid for {other}"),
+    };
+    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1", "LICENSE"] {
+        assert!(module.join(f).is_file(), "{f} missing from the package");
+    }
+    let lib = module.join("bin").join(rid).join("libgmsa_ffi.so");
+    let bytes = std::fs::read(&lib).expect("the native library for this host");
+    assert_eq!(&bytes[..4], b"\x7fELF", "a shared library");
+    let problems = check_module(&module, &header());
+    assert!(problems.is_empty(), "{problems:#?}");
+    let errors: Vec<String> = powershell_files(&module)
+        .iter()
+        .flat_map(|f| syntax_errors(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
