@@ -323,15 +323,17 @@ pub async fn add_credspec(
     let cluster = connect_for(&req.target, req.dry_run).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), cluster.as_ref()).await?;
     let plan = plan_add(req, &namespace)?;
-    if let Some(c) = &cluster {
-        reporter.step("checking the GMSACredentialSpec CRD");
-        require_crd(c).await?;
-    }
     let opts = ApplyOptions {
         overwrite: req.overwrite,
         dry_run: req.dry_run,
     };
-    let objects = apply_all(cluster.as_ref(), plan.objects, &opts, reporter).await?;
+    let crd = async {
+        match &cluster {
+            Some(c) => require_crd(c).await,
+            None => Ok(()),
+        }
+    };
+    let objects = apply_all(cluster.as_ref(), plan.objects, &opts, crd, reporter).await?;
     Ok(ApplyOutcome {
         dry_run: req.dry_run,
         objects,
@@ -555,7 +557,7 @@ pub async fn bind_role(req: &BindRoleRequest, reporter: &dyn Reporter) -> Result
         overwrite: req.overwrite,
         dry_run: req.dry_run,
     };
-    let objects = apply_all(cluster.as_ref(), objs, &opts, reporter).await?;
+    let objects = apply_all(cluster.as_ref(), objs, &opts, async { Ok(()) }, reporter).await?;
     Ok(ApplyOutcome {
         dry_run: req.dry_run,
         objects,
@@ -923,7 +925,14 @@ pub async fn create_secret(
         overwrite: req.overwrite,
         dry_run: req.dry_run,
     };
-    let objects = apply_all(cluster.as_ref(), vec![(r, secret)], &opts, reporter).await?;
+    let objects = apply_all(
+        cluster.as_ref(),
+        vec![(r, secret)],
+        &opts,
+        async { Ok(()) },
+        reporter,
+    )
+    .await?;
     Ok(ApplyOutcome {
         dry_run: req.dry_run,
         objects,

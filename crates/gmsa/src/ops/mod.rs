@@ -12,7 +12,7 @@ mod webhook;
 pub use credspecs::*;
 pub use webhook::*;
 
-use futures::future::try_join_all;
+use futures::future::{join_all, try_join_all};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -163,6 +163,7 @@ pub(crate) async fn apply_all(
     cluster: Option<&Cluster>,
     objects: Vec<(ObjectRef, Value)>,
     opts: &ApplyOptions,
+    precheck: impl std::future::Future<Output = Result<()>>,
     reporter: &dyn Reporter,
 ) -> Result<Vec<ObjectOutcome>> {
     let Some(cluster) = cluster else {
@@ -174,9 +175,12 @@ pub(crate) async fn apply_all(
     };
     let client = &cluster.client;
     reporter.step("reading existing objects");
-    let existing = try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r)))
-        .await
-        .map_err(|e| {
+    let (checked, existing) = tokio::join!(
+        precheck,
+        try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r)))
+    );
+    checked?;
+    let existing = existing.map_err(|e| {
             if e.kind == ErrorKind::Forbidden {
                 Error::new(
                     ErrorKind::Forbidden,
@@ -258,49 +262,88 @@ pub(crate) async fn apply_all(
         require(cluster, &perms).await?;
     }
 
+    // Writes in waves: what others live in (namespaces, CRDs) first, webhook registrations
+    // last, everything else at once in between.
     let server_dry_run = opts.dry_run == DryRun::Server;
-    let mut outcomes = vec![];
-    for (i, ((r, desired), action)) in objects.iter().zip(&actions).enumerate() {
-        if *action == Action::Unchanged {
-            let o = ObjectOutcome::new(r, Action::Unchanged, existing[i].clone());
-            reporter.object(&o);
-            outcomes.push(o);
-            continue;
+    let pending: Vec<usize> = (0..objects.len())
+        .filter(|&i| actions[i] != Action::Unchanged)
+        .collect();
+    if !pending.is_empty() {
+        reporter.step(&format!(
+            "applying {} object{}",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let mut results: Vec<(usize, Result<Value>)> = vec![];
+    for wave in 0..3 {
+        let in_wave: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|&i| wave_of(&objects[i].0.kind) == wave)
+            .collect();
+        let done = join_all(in_wave.iter().map(|&i| {
+            let (r, desired) = &objects[i];
+            cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
+        }))
+        .await;
+        let failed = done.iter().any(|r| r.is_err());
+        results.extend(in_wave.into_iter().zip(done));
+        if failed {
+            break;
         }
-        reporter.step(&format!("applying {}", r.display()));
-        match cluster::apply(client, r, desired, server_dry_run, opts.overwrite).await {
-            Ok(applied) => {
-                let o = ObjectOutcome::new(r, *action, Some(applied));
-                reporter.object(&o);
-                outcomes.push(o);
-            }
+    }
+    let mut applied: Vec<Option<Value>> = vec![None; objects.len()];
+    let mut first_error = None;
+    for (i, result) in results {
+        match result {
+            Ok(v) => applied[i] = Some(v),
             Err(e) => {
-                if !server_dry_run {
-                    let rolled = roll_back(client, &objects[..i], &actions[..i]).await;
-                    return Err(Error {
-                        message: format!("{}\n{rolled}", e.message),
-                        ..e
-                    });
-                }
-                return Err(e);
+                first_error.get_or_insert(e);
             }
         }
+    }
+    if let Some(e) = first_error {
+        if server_dry_run {
+            return Err(e);
+        }
+        let created: Vec<&ObjectRef> = pending
+            .iter()
+            .filter(|&&i| actions[i] == Action::Created && applied[i].is_some())
+            .map(|&i| &objects[i].0)
+            .collect();
+        let rolled = roll_back(client, &created).await;
+        return Err(Error {
+            message: format!("{}\n{rolled}", e.message),
+            ..e
+        });
+    }
+    let mut outcomes = vec![];
+    for (i, (r, _)) in objects.iter().enumerate() {
+        let o = match applied[i].take() {
+            Some(v) => ObjectOutcome::new(r, actions[i], Some(v)),
+            None => ObjectOutcome::new(r, Action::Unchanged, existing[i].clone()),
+        };
+        reporter.object(&o);
+        outcomes.push(o);
     }
     Ok(outcomes)
 }
 
-/// Delete the objects this run created, newest first; say what was done.
-async fn roll_back(
-    client: &kube::Client,
-    objects: &[(ObjectRef, Value)],
-    actions: &[Action],
-) -> String {
+/// The wave an object of this kind is applied in (see `apply_all`).
+fn wave_of(kind: &str) -> u8 {
+    match kind {
+        "Namespace" | "CustomResourceDefinition" => 0,
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => 2,
+        _ => 1,
+    }
+}
+
+/// Delete the objects this run created; say what was done.
+async fn roll_back(client: &kube::Client, created: &[&ObjectRef]) -> String {
     let mut undone = vec![];
     let mut failed = vec![];
-    for ((r, _), a) in objects.iter().zip(actions).rev() {
-        if *a != Action::Created {
-            continue;
-        }
+    for r in created.iter().rev() {
         match cluster::delete(client, r, false).await {
             Ok(_) => undone.push(r.display()),
             Err(e) => failed.push(format!("{} ({})", r.display(), e.message)),
