@@ -694,8 +694,9 @@ pub async fn install_webhook(
         let (inside, outside): (Vec<_>, Vec<_>) = objects
             .into_iter()
             .partition(|(r, _)| r.namespace.as_deref() == Some(names.namespace.as_str()));
-        let mut outcomes = apply_all(cluster.as_ref(), outside, &opts, reporter).await?;
-        let rendered = apply_all(None, inside, &opts, reporter).await?;
+        let mut outcomes =
+            apply_all(cluster.as_ref(), outside, &opts, async { Ok(()) }, reporter).await?;
+        let rendered = apply_all(None, inside, &opts, async { Ok(()) }, reporter).await?;
         let at = outcomes
             .iter()
             .position(|o| o.kind == "Namespace")
@@ -714,7 +715,7 @@ pub async fn install_webhook(
         );
         outcomes
     } else {
-        apply_all(cluster.as_ref(), objects, &opts, reporter).await?
+        apply_all(cluster.as_ref(), objects, &opts, async { Ok(()) }, reporter).await?
     };
 
     let ready = match (&cluster, req.wait && req.dry_run == DryRun::None) {
@@ -1310,6 +1311,7 @@ pub async fn rotate_certs(
         Some(&cluster),
         manifests::tls_secrets(&names, &ca, &ca_bundle, &serving),
         &opts,
+        async { Ok(()) },
         reporter,
     )
     .await?;
@@ -1347,6 +1349,7 @@ pub async fn rotate_certs(
                 Some(&cluster),
                 manifests::tls_secrets(&names, &ca, &only_new, &serving),
                 &opts,
+                async { Ok(()) },
                 reporter,
             )
             .await?;
