@@ -3,3 +3,4 @@ mod credspecs;
 mod faults;
 mod files;
 mod krew;
+mod wizard;

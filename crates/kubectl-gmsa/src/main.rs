@@ -5,6 +5,7 @@ mod cli;
 mod output;
 mod progress;
 mod version;
+mod wizard;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -320,6 +321,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             print_outcome(out, &o?, &a.write)
         }
+        Command::Wizard(a) => wizard::run(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });
