@@ -4,3 +4,4 @@ mod faults;
 mod files;
 mod krew;
 mod webhook;
+mod wizard;

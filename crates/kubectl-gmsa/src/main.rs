@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod version;
 mod webhook_cmds;
+mod wizard;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -325,6 +326,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::UninstallWebhook(a) => webhook_cmds::uninstall(out, c, a).await,
         Command::RotateCerts(a) => webhook_cmds::rotate(out, c, a).await,
         Command::Status(a) => webhook_cmds::status(out, c, a).await,
+        Command::Wizard(a) => wizard::run(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });
