@@ -7,8 +7,10 @@
 //! write fails.
 
 mod credspecs;
+mod directory;
 
 pub use credspecs::*;
+pub use directory::*;
 
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
