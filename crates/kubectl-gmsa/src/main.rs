@@ -2,6 +2,7 @@
 //! the outcomes, and exits with a code per error class (see `gmsa::ErrorKind`).
 
 mod cli;
+mod directory_cmds;
 mod output;
 mod progress;
 mod version;
@@ -246,6 +247,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             print_outcome(out, &o?, &a.write)
         }
+        Command::NewCredspec(a) => directory_cmds::new_credspec(a, out).await,
+        Command::CheckAccount(a) => directory_cmds::check_account(a, out).await,
+        Command::CreateAccount(a) => directory_cmds::create_account(a, out).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });

@@ -387,8 +387,9 @@ pub struct KdsRootKey {
     pub use_start_unix: Option<i64>,
 }
 
-/// The KDS root keys visible to the bound identity (one search; none if the container is absent).
-pub async fn kds_root_keys(dir: &mut Directory) -> Result<Vec<KdsRootKey>> {
+/// The KDS root keys visible to the bound identity, and whether their container is
+/// visible at all (one search).
+pub async fn kds_root_keys(dir: &mut Directory) -> Result<(bool, Vec<KdsRootKey>)> {
     let base = format!(
         "CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,{}",
         dir.root.configuration_naming_context
@@ -396,19 +397,22 @@ pub async fn kds_root_keys(dir: &mut Directory) -> Result<Vec<KdsRootKey>> {
     let entries = dir
         .search_opt(
             &base,
-            Scope::OneLevel,
-            "(objectClass=msKds-ProvRootKey)",
-            &["msKds-UseStartTime", "cn"],
+            Scope::Subtree,
+            "(objectClass=*)",
+            &["objectClass", "msKds-UseStartTime"],
         )
         .await
         .map_err(|e| e.context("read the KDS root keys"))?;
-    Ok(entries
+    let container = entries.iter().any(|e| e.dn().eq_ignore_ascii_case(&base));
+    let keys = entries
         .iter()
+        .filter(|e| e.has_class("msKds-ProvRootKey"))
         .map(|e| KdsRootKey {
             dn: e.dn().to_owned(),
             use_start_unix: e
                 .int("msKds-UseStartTime")
                 .map(super::codec::filetime_to_unix),
         })
-        .collect())
+        .collect();
+    Ok((container, keys))
 }

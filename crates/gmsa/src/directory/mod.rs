@@ -314,7 +314,7 @@ pub fn classify(e: LdapError, server: &str, host: &str) -> Error {
             format!("the domain controller {server} did not answer in time"),
         )
         .with_hint("check that it is reachable from here, or raise --timeout"),
-        LdapError::Io { source } => io_error(&source, server, host),
+        LdapError::Io { source } => io_error(&source, host),
         LdapError::LdapResult { result } => result_error(&result, server),
         other => Error::new(
             ErrorKind::Unreachable,
@@ -323,12 +323,12 @@ pub fn classify(e: LdapError, server: &str, host: &str) -> Error {
     }
 }
 
-fn io_error(e: &std::io::Error, server: &str, host: &str) -> Error {
+fn io_error(e: &std::io::Error, host: &str) -> Error {
     if let Some(tls) = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return tls_error(tls, server, host);
+        return tls_error(tls, host);
     }
     use std::io::ErrorKind as K;
     let (cause, hint) = match e.kind() {
@@ -345,14 +345,10 @@ fn io_error(e: &std::io::Error, server: &str, host: &str) -> Error {
     } else {
         cause
     };
-    Error::new(
-        ErrorKind::Unreachable,
-        format!("could not connect to {server}: {msg}"),
-    )
-    .with_hint(hint)
+    Error::new(ErrorKind::Unreachable, msg).with_hint(hint)
 }
 
-fn tls_error(e: &rustls::Error, server: &str, host: &str) -> Error {
+fn tls_error(e: &rustls::Error, host: &str) -> Error {
     use rustls::CertificateError as C;
     let (cause, hint) = match e {
         rustls::Error::InvalidCertificate(C::UnknownIssuer) | rustls::Error::InvalidCertificate(C::BadSignature) => (
@@ -371,7 +367,7 @@ fn tls_error(e: &rustls::Error, server: &str, host: &str) -> Error {
     };
     Error::new(
         ErrorKind::Unreachable,
-        format!("TLS verification of {server} failed: {cause}"),
+        format!("TLS verification failed: {cause}"),
     )
     .with_hint(hint)
 }

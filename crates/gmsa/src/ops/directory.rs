@@ -534,13 +534,16 @@ pub async fn check_account(
     }
 
     reporter.step("reading the KDS root keys");
-    let keys = domain::kds_root_keys(&mut dir).await?;
+    let (container, keys) = domain::kds_root_keys(&mut dir).await?;
     let now = now_unix();
     let usable = keys
         .iter()
         .filter(|k| k.use_start_unix.is_some_and(|t| t <= now))
         .count();
-    let kds_fix = "create one: Add-KdsRootKey -EffectiveImmediately (it becomes usable after 10 hours; in a single-DC lab back-date it: -EffectiveTime ((Get-Date).AddHours(-10)))";
+    let password_read = checks
+        .iter()
+        .any(|c| c.check == "password-readable" && c.status == CheckStatus::Pass);
+    let kds_fix = "create one: Add-KdsRootKey -EffectiveImmediately (usable after 10 hours; in a single-DC lab back-date it with -EffectiveTime ((Get-Date).AddHours(-10)); Samba: samba-tool domain kds root-key create)";
     if usable > 0 {
         checks.push(finding(
             "kds-root-key",
@@ -558,11 +561,29 @@ pub async fn check_account(
             ),
             Some("wait until then, or back-date a key in a lab".into()),
         ));
+    } else if password_read {
+        checks.push(finding(
+            "kds-root-key",
+            CheckStatus::Pass,
+            format!("a usable KDS root key exists (the domain controller computed the password; {who} may not list the keys)"),
+            None,
+        ));
+    } else if container {
+        checks.push(finding(
+            "kds-root-key",
+            CheckStatus::Warn,
+            format!("no KDS root key visible to {who} (only administrators may usually list them)"),
+            Some(format!(
+                "check as a domain admin; if there is none, {kds_fix}"
+            )),
+        ));
     } else {
         checks.push(finding(
             "kds-root-key",
             CheckStatus::Fail,
-            format!("no KDS root key found (or {who} may not read them)"),
+            format!(
+                "no KDS root key: the Master Root Keys container is absent (or hidden from {who})"
+            ),
             Some(kds_fix.into()),
         ));
     }
