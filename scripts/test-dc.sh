@@ -384,6 +384,9 @@ start_samba() {
     return 1
 }
 
+# One `export KEY='value'` line (single quotes, so that DNs keep their commas as is).
+kv() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
+
 write_env() {
     local dir=$1 version
     version=$(samba --version 2>/dev/null | awk '{print $2}')
@@ -392,27 +395,27 @@ write_env() {
     (
         umask 077
         {
-            printf 'export GMSA_TEST_DC_DIR=%q\n' "$dir"
-            printf 'export GMSA_TEST_DC_SAMBA_VERSION=%q\n' "$version"
-            printf 'export GMSA_TEST_DC_LDAPS_URL=%q\n' "ldaps://127.0.0.1"
-            printf 'export GMSA_TEST_DC_LDAP_URL=%q\n' "ldap://127.0.0.1"
-            printf 'export GMSA_TEST_DC_HOSTNAME=%q\n' "$FQDN"
-            printf 'export GMSA_TEST_DC_CA=%q\n' "$dir/tls/ca.crt"
-            printf 'export GMSA_TEST_DC_OTHER_CA=%q\n' "$dir/tls/other-ca.crt"
-            printf 'export GMSA_TEST_DC_REALM=%q\n' "$REALM"
-            printf 'export GMSA_TEST_DC_DNS_DOMAIN=%q\n' "$DNS_DOMAIN"
-            printf 'export GMSA_TEST_DC_NETBIOS=%q\n' "$NETBIOS"
-            printf 'export GMSA_TEST_DC_BASE_DN=%q\n' "$BASE_DN"
-            printf 'export GMSA_TEST_DC_SAM_LDB=%q\n' "$dir/samba/private/sam.ldb"
-            printf 'export GMSA_TEST_DC_SMB_CONF=%q\n' "$dir/samba/etc/smb.conf"
-            printf 'export GMSA_TEST_DC_KRB5_CONFIG=%q\n' "$dir/krb5.conf"
-            printf 'export GMSA_TEST_DC_ADMIN_USER=%q\n' "Administrator@$DNS_DOMAIN"
-            printf 'export GMSA_TEST_DC_ADMIN_PASSWORD=%q\n' "$ADMIN_PASSWORD"
-            printf 'export GMSA_TEST_DC_ALICE_USER=%q\n' "alice@$DNS_DOMAIN"
-            printf 'export GMSA_TEST_DC_ALICE_PASSWORD=%q\n' "$ALICE_PASSWORD"
-            printf 'export GMSA_TEST_DC_BOB_USER=%q\n' "bob@$DNS_DOMAIN"
-            printf 'export GMSA_TEST_DC_BOB_PASSWORD=%q\n' "$BOB_PASSWORD"
-            printf 'export GMSA_TEST_DC_GROUP=%q\n' "WebHosts"
+            kv GMSA_TEST_DC_DIR "$dir"
+            kv GMSA_TEST_DC_SAMBA_VERSION "$version"
+            kv GMSA_TEST_DC_LDAPS_URL "ldaps://127.0.0.1"
+            kv GMSA_TEST_DC_LDAP_URL "ldap://127.0.0.1"
+            kv GMSA_TEST_DC_HOSTNAME "$FQDN"
+            kv GMSA_TEST_DC_CA "$dir/tls/ca.crt"
+            kv GMSA_TEST_DC_OTHER_CA "$dir/tls/other-ca.crt"
+            kv GMSA_TEST_DC_REALM "$REALM"
+            kv GMSA_TEST_DC_DNS_DOMAIN "$DNS_DOMAIN"
+            kv GMSA_TEST_DC_NETBIOS "$NETBIOS"
+            kv GMSA_TEST_DC_BASE_DN "$BASE_DN"
+            kv GMSA_TEST_DC_SAM_LDB "$dir/samba/private/sam.ldb"
+            kv GMSA_TEST_DC_SMB_CONF "$dir/samba/etc/smb.conf"
+            kv GMSA_TEST_DC_KRB5_CONFIG "$dir/krb5.conf"
+            kv GMSA_TEST_DC_ADMIN_USER "Administrator@$DNS_DOMAIN"
+            kv GMSA_TEST_DC_ADMIN_PASSWORD "$ADMIN_PASSWORD"
+            kv GMSA_TEST_DC_ALICE_USER "alice@$DNS_DOMAIN"
+            kv GMSA_TEST_DC_ALICE_PASSWORD "$ALICE_PASSWORD"
+            kv GMSA_TEST_DC_BOB_USER "bob@$DNS_DOMAIN"
+            kv GMSA_TEST_DC_BOB_PASSWORD "$BOB_PASSWORD"
+            kv GMSA_TEST_DC_GROUP "WebHosts"
         } >"$dir/dc.env.tmp"
     )
     mv -f "$dir/dc.env.tmp" "$dir/dc.env"

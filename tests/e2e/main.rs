@@ -1,2 +1,3 @@
 //! The end-to-end suite: one test binary, a module per area, against the real test cluster.
 mod credspecs;
+mod directory;
