@@ -5,7 +5,7 @@
 use gmsa_tests::dc::{dc, gmsa_dc, unique_account, Login};
 use serde_json::Value;
 
-fn s<'a>(v: &'a [String]) -> Vec<&'a str> {
+fn s(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
@@ -420,7 +420,9 @@ fn errors_are_clear_and_write_nothing() {
         user: d.admin().user,
         password: "not-the-password",
     };
-    let cases: Vec<(&str, Vec<String>, Option<Login<'_>>, i32, &str)> = vec![
+    // (what, args, login, exit code, text in the message)
+    type Case<'a> = (&'a str, Vec<String>, Option<Login<'a>>, i32, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             "unknown account",
             args(&["new-credspec", "--account", "nosuchacct1"], &[]),
