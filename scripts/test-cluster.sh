@@ -35,7 +35,7 @@ die() { log "error: $*"; exit 1; }
 
 usage() {
     sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2
-    exit 2
+    exit "${1:-2}"
 }
 
 # ---------------------------------------------------------------- install ---
@@ -147,7 +147,7 @@ build_apiserver() {
 
     # The tarball comes from `git archive`: hack/lib/version.sh already knows
     # its tag and commit, so /version reports the real upstream version.
-    log "building kube-apiserver $version (takes about 4 minutes; log: $build/build.log)"
+    log "building kube-apiserver $version (5 minutes on an idle 2-CPU machine, longer when busy; log: $build/build.log)"
     if ! (cd "$build/.go/src/k8s.io/kubernetes" &&
         env HOME="$build/home" GOPATH="$build/.go" GOCACHE="$build/home/.cache/go-build" \
             GOPROXY=off CGO_ENABLED=0 PATH="/usr/lib/go/bin:$PATH" \
@@ -221,7 +221,7 @@ is_our_process() {
     kill -0 "$pid" 2>/dev/null || return 1
     state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
     [[ $state != Z && $state != X ]] || return 1
-    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"
+    tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/"
 }
 
 pid_of() {
@@ -232,17 +232,18 @@ pid_of() {
     printf '%s\n' "$pid"
 }
 
+# Stops $2 of DIR $1: SIGTERM, then SIGKILL after $3 seconds.
 stop_one() {
-    local dir=$1 name=$2 pid i
+    local dir=$1 name=$2 grace=$3 pid i
     if pid=$(pid_of "$dir" "$name"); then
         log "stopping $name (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 300; i++)); do
+        for ((i = 0; i < grace * 10; i++)); do
             is_our_process "$pid" "$dir" || break
             sleep 0.1
         done
         if is_our_process "$pid" "$dir"; then
-            log "$name did not exit in 30 s; killing it"
+            log "$name did not exit in $grace s; killing it"
             kill -KILL "$pid" 2>/dev/null || true
             for ((i = 0; i < 50; i++)); do
                 is_our_process "$pid" "$dir" || break
@@ -254,8 +255,9 @@ stop_one() {
 }
 
 stop_processes() {
-    stop_one "$1" kube-apiserver
-    stop_one "$1" etcd
+    # kube-apiserver exits in about a second, but hangs when etcd is gone.
+    stop_one "$1" kube-apiserver 5
+    stop_one "$1" etcd 15
 }
 
 load_state() {
@@ -270,15 +272,40 @@ token_of() {
     awk -F, -v u="$2" '$2 == u { print $1; exit }' "$1/tokens.csv"
 }
 
-ca_file() { printf '%s\n' "$1/certs/apiserver.crt"; }
+# kube-apiserver writes certs/apiserver.crt on first start: its serving
+# certificate (SANs 127.0.0.1, 127.0.100.1, kubernetes.default.svc, ...)
+# followed by the self-signed CA that issued it. ca.crt holds just that CA.
+ca_file() {
+    if [[ -s $1/ca.crt ]]; then
+        printf '%s\n' "$1/ca.crt"
+    else
+        printf '%s\n' "$1/certs/apiserver.crt"
+    fi
+}
 
-# True if the cluster recorded in DIR answers /readyz.
-cluster_ready() {
+extract_ca() {
     local dir=$1
+    awk '/-----BEGIN CERTIFICATE-----/ { pem = "" } { pem = pem $0 "\n" }
+         /-----END CERTIFICATE-----/ { last = pem } END { printf "%s", last }' \
+        "$dir/certs/apiserver.crt" >"$dir/ca.crt.tmp"
+    [[ -s $dir/ca.crt.tmp ]] || die "no certificate in $dir/certs/apiserver.crt"
+    mv -f "$dir/ca.crt.tmp" "$dir/ca.crt"
+}
+
+# True if the cluster recorded in DIR runs and answers /readyz. A running
+# cluster that is merely slow (busy machine) gets 30 s before it is restarted.
+cluster_ready() {
+    local dir=$1 deadline=$((SECONDS + 30))
     load_state "$dir"
     [[ -n $APISERVER_PORT && -f $dir/kubeconfig && -f $dir/tokens.csv ]] || return 1
-    pid_of "$dir" etcd >/dev/null && pid_of "$dir" kube-apiserver >/dev/null || return 1
-    readyz "$dir"
+    while ((SECONDS < deadline)); do
+        pid_of "$dir" etcd >/dev/null && pid_of "$dir" kube-apiserver >/dev/null || return 1
+        readyz "$dir" && return 0
+        log "cluster in $dir runs but is not ready; waiting"
+        sleep 1
+    done
+    log "cluster in $dir did not become ready; restarting it"
+    return 1
 }
 
 readyz() {
@@ -290,10 +317,13 @@ readyz() {
         "https://127.0.0.1:$APISERVER_PORT/readyz" 2>/dev/null) == ok ]]
 }
 
+# True if a socket other than a TIME_WAIT one (state 06, which does not stop
+# a listener from binding) has local port $1.
 port_in_use() {
     local hex
     hex=$(printf '%04X' "$1")
-    grep -qE "^ *[0-9]+: [0-9A-F]+:$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+    awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h && $4 != "06") found = 1 }
+        END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # A port that nothing uses, below the kernel's ephemeral range, not in $@.
@@ -351,11 +381,12 @@ init_files() {
 }
 
 # Starts "$@" in its own session, detached from the caller's stdio and locks.
+# (Not being a process group leader, setsid execs in place: $! is the server.)
 spawn() {
     local dir=$1 name=$2
     shift 2
-    : >"$dir/$name.log"
-    setsid "$@" </dev/null >>"$dir/$name.log" 2>&1 8>&- 9>&- &
+    if [[ -s $dir/$name.log ]]; then mv -f "$dir/$name.log" "$dir/$name.log.prev"; fi
+    setsid "$@" </dev/null >"$dir/$name.log" 2>&1 8>&- 9>&- &
     printf '%s\n' "$!" >"$dir/$name.pid"
 }
 
@@ -399,10 +430,14 @@ start_apiserver() {
         --disable-admission-plugins=ServiceAccount \
         --allow-privileged=true
     for ((i = 0; i < READY_TIMEOUT * 4; i++)); do
-        pid_of "$dir" kube-apiserver >/dev/null || break
+        if ! pid_of "$dir" kube-apiserver >/dev/null; then
+            log "kube-apiserver exited"
+            return 1
+        fi
         readyz "$dir" && return 0
         sleep 0.25
     done
+    log "kube-apiserver not ready after ${READY_TIMEOUT}s"
     return 1
 }
 
@@ -438,6 +473,7 @@ cmd_ensure() {
         return 0
     fi
     stop_processes "$dir" # leftovers of a crashed or half-started cluster
+    rm -f "$dir/ca.crt"   # re-extracted below, in case certs/ was replaced
     cmd_install
     init_files "$dir"
     started=$(date +%s.%N)
@@ -454,8 +490,9 @@ cmd_ensure() {
             tail -n 40 "$dir/kube-apiserver.log" >&2
             stop_processes "$dir"
             grep -q 'address already in use' "$dir/kube-apiserver.log" && { APISERVER_PORT=''; save_ports "$dir"; continue; }
-            die "kube-apiserver did not become ready within ${READY_TIMEOUT}s (log: $dir/kube-apiserver.log)"
+            die "kube-apiserver did not start (log: $dir/kube-apiserver.log)"
         fi
+        extract_ca "$dir"
         write_kubeconfig "$dir"
         log "ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s: KUBECONFIG=$dir/kubeconfig"
         printf '%s\n' "$dir/kubeconfig"
@@ -512,9 +549,10 @@ main() {
     ensure | start) [[ $# -le 1 ]] || usage; cmd_ensure "$@" ;;
     stop) cmd_stop "$@" ;;
     env) [[ $# -le 1 ]] || usage; cmd_env "$@" ;;
-    -h | --help | help) usage ;;
+    -h | --help | help) usage 0 ;;
     *) usage ;;
     esac
 }
 
 main "$@"
+exit

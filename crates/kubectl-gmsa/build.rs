@@ -8,8 +8,14 @@ fn main() {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     });
-    println!("cargo:rustc-env=GMSA_COMMIT={}", commit.unwrap_or_else(|| "unknown".into()));
-    println!("cargo:rustc-env=GMSA_TARGET={}", std::env::var("TARGET").unwrap_or_default());
+    println!(
+        "cargo:rustc-env=GMSA_COMMIT={}",
+        commit.unwrap_or_else(|| "unknown".into())
+    );
+    println!(
+        "cargo:rustc-env=GMSA_TARGET={}",
+        std::env::var("TARGET").unwrap_or_default()
+    );
     println!("cargo:rerun-if-env-changed=GMSA_COMMIT");
     println!("cargo:rerun-if-changed=../../.git/HEAD");
 }

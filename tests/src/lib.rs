@@ -2,6 +2,9 @@
 //! (started by `scripts/test-cluster.sh ensure`, shared across test processes), a fresh
 //! namespace and unique names per test, an admin client, and running the built CLI.
 
+pub mod krew;
+pub mod proxy;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,7 +18,10 @@ use kube::{Client, Config};
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// A running test cluster: its kubeconfig and the facts `test-cluster.sh env` prints.
@@ -26,7 +32,10 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub fn var(&self, key: &str) -> &str {
-        self.env.get(key).map(String::as_str).unwrap_or_else(|| panic!("test-cluster.sh env has no {key}"))
+        self.env
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("test-cluster.sh env has no {key}"))
     }
     pub fn server(&self) -> &str {
         self.var("GMSA_TEST_SERVER")
@@ -46,9 +55,16 @@ pub fn cluster() -> &'static TestCluster {
             .stderr(Stdio::inherit())
             .output()
             .expect("run scripts/test-cluster.sh");
-        assert!(out.status.success(), "scripts/test-cluster.sh ensure failed");
+        assert!(
+            out.status.success(),
+            "scripts/test-cluster.sh ensure failed"
+        );
         let kubeconfig = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-        let out = Command::new("bash").arg(&script).arg("env").output().expect("run test-cluster.sh env");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("env")
+            .output()
+            .expect("run test-cluster.sh env");
         assert!(out.status.success(), "scripts/test-cluster.sh env failed");
         let env = String::from_utf8(out.stdout)
             .unwrap()
@@ -64,8 +80,13 @@ pub fn cluster() -> &'static TestCluster {
 /// A client for a context of the test kubeconfig (`admin`, `alice`, `bob`, `carol`).
 pub async fn client_as(context: &str) -> Client {
     let kc = Kubeconfig::read_from(&cluster().kubeconfig).expect("read test kubeconfig");
-    let opts = KubeConfigOptions { context: Some(context.into()), ..Default::default() };
-    let config = Config::from_custom_kubeconfig(kc, &opts).await.expect("test kubeconfig loads");
+    let opts = KubeConfigOptions {
+        context: Some(context.into()),
+        ..Default::default()
+    };
+    let config = Config::from_custom_kubeconfig(kc, &opts)
+        .await
+        .expect("test kubeconfig loads");
     Client::try_from(config).expect("client")
 }
 
@@ -77,7 +98,10 @@ pub async fn admin() -> Client {
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_micros();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_micros();
     format!("{prefix}-{}-{n}-{t}", std::process::id())
 }
 
@@ -85,15 +109,22 @@ pub fn unique(prefix: &str) -> String {
 pub async fn namespace(service_accounts: &[&str]) -> String {
     let client = admin().await;
     let name = unique("t");
-    let ns: Namespace = serde_json::from_value(serde_json::json!({ "metadata": { "name": name } })).unwrap();
-    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("create namespace");
+    let ns: Namespace =
+        serde_json::from_value(serde_json::json!({ "metadata": { "name": name } })).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
     for sa in service_accounts {
         let obj: ServiceAccount = serde_json::from_value(serde_json::json!({
             "metadata": { "name": sa, "namespace": name },
             "automountServiceAccountToken": false
         }))
         .unwrap();
-        Api::<ServiceAccount>::namespaced(client.clone(), &name).create(&PostParams::default(), &obj).await.expect("create service account");
+        Api::<ServiceAccount>::namespaced(client.clone(), &name)
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create service account");
     }
     name
 }
@@ -134,7 +165,14 @@ pub fn bin() -> PathBuf {
         let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "kubectl-gmsa", "--bin", "kubectl-gmsa"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "kubectl-gmsa",
+                "--bin",
+                "kubectl-gmsa",
+            ])
             .current_dir(workspace_root())
             .env("CARGO_TARGET_DIR", dir.parent().unwrap())
             .status()
@@ -155,11 +193,19 @@ pub struct Run {
 
 impl Run {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     pub fn fails(&self) -> &Self {
-        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "expected failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -179,7 +225,10 @@ pub fn gmsa(args: &[&str]) -> Run {
 
 pub fn gmsa_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(bin());
-    cmd.arg("--kubeconfig").arg(&cluster().kubeconfig).args(args).env("NO_COLOR", "1");
+    cmd.arg("--kubeconfig")
+        .arg(&cluster().kubeconfig)
+        .args(args)
+        .env("NO_COLOR", "1");
     run_cmd(cmd, stdin)
 }
 
@@ -192,7 +241,11 @@ pub fn gmsa_plain(args: &[&str]) -> Run {
 
 fn run_cmd(mut cmd: Command, stdin: Option<&str>) -> Run {
     use std::io::Write;
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn kubectl-gmsa");
     if let Some(s) = stdin {

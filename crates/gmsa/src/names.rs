@@ -16,7 +16,9 @@ pub fn check_label(name: &str) -> Result<(), String> {
         ));
     }
     if name.starts_with('-') || name.ends_with('-') {
-        return Err(format!("\"{name}\" must start and end with a letter or digit"));
+        return Err(format!(
+            "\"{name}\" must start and end with a letter or digit"
+        ));
     }
     Ok(())
 }
@@ -47,8 +49,7 @@ pub fn check_subdomain(name: &str) -> Result<(), String> {
 
 /// A resource name (`GMSACredentialSpec`): a DNS-1123 subdomain.
 pub fn check_resource_name(what: &str, name: &str) -> Result<(), crate::Error> {
-    check_subdomain(name)
-        .map_err(|m| crate::Error::invalid(format!("invalid {what} name: {m}")))
+    check_subdomain(name).map_err(|m| crate::Error::invalid(format!("invalid {what} name: {m}")))
 }
 
 /// A namespace name: a DNS-1123 label.
@@ -58,7 +59,10 @@ pub fn check_namespace(name: &str) -> Result<(), crate::Error> {
 
 /// The Helm chart's rule for a resource name derived from an account: lower case, `_` to `-`.
 pub fn resource_name_from_account(account: &str) -> String {
-    account.trim_end_matches('$').to_lowercase().replace('_', "-")
+    account
+        .trim_end_matches('$')
+        .to_lowercase()
+        .replace('_', "-")
 }
 
 /// A domain SID, `S-1-5-21-a-b-c` with three 32-bit sub-authorities after 21.
@@ -73,7 +77,9 @@ pub fn check_domain_sid(sid: &str) -> Result<(), String> {
         ));
     }
     let subs = &parts[4..];
-    if subs.iter().any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.parse::<u32>().is_err()) {
+    if subs.iter().any(|s| {
+        s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.parse::<u32>().is_err()
+    }) {
         return Err(format!(
             "\"{sid}\" is not a SID: every part after S-1-5-21 must be a 32-bit decimal number"
         ));
@@ -93,10 +99,17 @@ pub fn check_domain_sid(sid: &str) -> Result<(), String> {
 /// Parse a GUID in its string form, with or without braces, to its 16 bytes in the order of
 /// the string (not the Windows in-memory order).
 pub fn parse_guid(s: &str) -> Result<[u8; 16], String> {
-    let inner = s.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or(s);
+    let inner = s
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(s);
     let groups: Vec<&str> = inner.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
-    let bad = || format!("\"{s}\" is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal)");
+    let bad = || {
+        format!(
+            "\"{s}\" is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal)"
+        )
+    };
     if groups.len() != 5 || groups.iter().zip(lens).any(|(g, n)| g.len() != n) {
         return Err(bad());
     }
@@ -129,7 +142,10 @@ pub fn check_account_name(name: &str) -> Result<(), String> {
             "\"{name}\" has a domain part \"{dom}\"; write only the account name (\"{acc}\")"
         ));
     }
-    if let Some(c) = name.chars().find(|c| "\"/[]:;|=,+*?<> .".contains(*c) || c.is_control()) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| "\"/[]:;|=,+*?<> .".contains(*c) || c.is_control())
+    {
         return Err(format!(
             "\"{name}\" contains '{c}', which an account name may not contain"
         ));
@@ -170,7 +186,10 @@ pub fn check_netbios(name: &str) -> Result<(), String> {
             "\"{name}\" is longer than 15 characters, the limit of a NetBIOS domain name"
         ));
     }
-    if let Some(c) = name.chars().find(|c| "\\/:*?\"<>|. ".contains(*c) || c.is_control()) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| "\\/:*?\"<>|. ".contains(*c) || c.is_control())
+    {
         return Err(format!(
             "\"{name}\" contains '{c}', which a NetBIOS domain name may not contain"
         ));
@@ -186,7 +205,15 @@ mod tests {
     fn kubernetes_names() {
         assert!(check_subdomain("webapp01").is_ok());
         assert!(check_subdomain("web.app-01").is_ok());
-        for bad in ["", "WebApp01", "web_app", "-a", "a-", "a..b", &"a".repeat(254)] {
+        for bad in [
+            "",
+            "WebApp01",
+            "web_app",
+            "-a",
+            "a-",
+            "a..b",
+            &"a".repeat(254),
+        ] {
             assert!(check_subdomain(bad).is_err(), "{bad}");
         }
         assert!(check_label("shop").is_ok());
@@ -205,7 +232,12 @@ mod tests {
         assert_eq!(g[0], 0x56);
         assert_eq!(g[15], 0x2e);
         assert!(parse_guid("{56D9B66C-D746-4F87-BD26-26760CFDCA2E}").is_ok());
-        for bad in ["{GDMA0342-266A-4D1P-831J-20990E82944F}", "56d9b66c-d746-4f87-bd26", "56d9b66cd7464f87bd2626760cfdca2e", "+6d9b66c-d746-4f87-bd26-26760cfdca2e"] {
+        for bad in [
+            "{GDMA0342-266A-4D1P-831J-20990E82944F}",
+            "56d9b66c-d746-4f87-bd26",
+            "56d9b66cd7464f87bd2626760cfdca2e",
+            "+6d9b66c-d746-4f87-bd26-26760cfdca2e",
+        ] {
             assert!(parse_guid(bad).is_err(), "{bad}");
         }
     }

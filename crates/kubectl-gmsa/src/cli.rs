@@ -17,7 +17,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   kubectl gmsa get
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-gmsa", bin_name = "kubectl gmsa", version = crate::version::SHORT, long_version = crate::version::LONG)]
-#[command(disable_help_subcommand = true, max_term_width = 100, verbatim_doc_comment)]
+#[command(
+    disable_help_subcommand = true,
+    max_term_width = 100,
+    verbatim_doc_comment
+)]
 pub struct Cli {
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -235,10 +239,20 @@ pub struct AddCredspecArgs {
     #[arg(long, value_name = "NAME")]
     pub secret_name: Option<String>,
     /// Namespace of --secret-name.
-    #[arg(long, value_name = "NAMESPACE", default_value = "default", requires = "secret_name")]
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        default_value = "default",
+        requires = "secret_name"
+    )]
     pub secret_namespace: String,
     /// Non-domain-joined hosts: the ccg.exe plug-in (default with --secret-name: rancher).
-    #[arg(long, value_enum, requires = "secret_name", conflicts_with = "plugin_guid")]
+    #[arg(
+        long,
+        value_enum,
+        requires = "secret_name",
+        conflicts_with = "plugin_guid"
+    )]
     pub ccg_plugin: Option<CcgPluginArg>,
     /// Non-domain-joined hosts: the CLSID of any other ccg.exe plug-in, such as {xxxxxxxx-...}.
     #[arg(long, value_name = "GUID", requires = "secret_name")]

@@ -55,13 +55,22 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             for f in &a.files {
                 let source = f.display().to_string();
                 let req = ops::LintRequest {
-                    source: CredspecSource { credspec_file: Some(f.clone()), credspec: None },
+                    source: CredspecSource {
+                        credspec_file: Some(f.clone()),
+                        credspec: None,
+                    },
                 };
                 match ops::lint(&req) {
                     Ok(o) => {
                         any_error |= o.errors > 0;
                         if a.output == ReportFormat::Text {
-                            output::findings(out, &source, &o.findings, std::io::stdout().is_terminal()).map_err(io)?;
+                            output::findings(
+                                out,
+                                &source,
+                                &o.findings,
+                                std::io::stdout().is_terminal(),
+                            )
+                            .map_err(io)?;
                             if o.findings.is_empty() {
                                 writeln!(out, "{source}: ok").map_err(io)?;
                             }
@@ -78,30 +87,54 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 }
             }
             if a.output == ReportFormat::Json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&reports).expect("serializes")).map_err(io)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&reports).expect("serializes")
+                )
+                .map_err(io)?;
             }
-            Ok(if any_error { ExitCode::from(ErrorKind::InvalidInput.exit_code() as u8) } else { ExitCode::SUCCESS })
+            Ok(if any_error {
+                ExitCode::from(ErrorKind::InvalidInput.exit_code() as u8)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Convert(a) => {
             let o = ops::convert(&ops::ConvertRequest {
-                source: CredspecSource { credspec_file: Some(a.file.clone()), credspec: None },
+                source: CredspecSource {
+                    credspec_file: Some(a.file.clone()),
+                    credspec: None,
+                },
                 credspec_name: a.credspec_name,
             })?;
-            output::findings(&mut std::io::stderr(), &a.file.display().to_string(), &o.findings, std::io::stderr().is_terminal()).map_err(io)?;
+            output::findings(
+                &mut std::io::stderr(),
+                &a.file.display().to_string(),
+                &o.findings,
+                std::io::stderr().is_terminal(),
+            )
+            .map_err(io)?;
             output::value(out, &o.resource, a.output).map_err(io)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::AddCredspec(a) => {
-            let host_account = a.secret_name.clone().map(|secret_name| ops::HostAccountRequest {
-                secret_name,
-                secret_namespace: Some(a.secret_namespace.clone()),
-                ccg_plugin: a.ccg_plugin.map(Into::into),
-                plugin_guid: a.plugin_guid.clone(),
-                plugin_input: a.plugin_input.clone(),
-            });
+            let host_account = a
+                .secret_name
+                .clone()
+                .map(|secret_name| ops::HostAccountRequest {
+                    secret_name,
+                    secret_namespace: Some(a.secret_namespace.clone()),
+                    ccg_plugin: a.ccg_plugin.map(Into::into),
+                    plugin_guid: a.plugin_guid.clone(),
+                    plugin_input: a.plugin_input.clone(),
+                });
             let req = ops::AddCredspecRequest {
                 target: target(c),
-                source: CredspecSource { credspec_file: Some(a.credspec_file.clone()), credspec: None },
+                source: CredspecSource {
+                    credspec_file: Some(a.credspec_file.clone()),
+                    credspec: None,
+                },
                 credspec_name: a.credspec_name,
                 cluster_role_name: a.cluster_role_name,
                 service_accounts: a.service_accounts,
@@ -114,7 +147,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             let o = ops::add_credspec(&req, &spinner).await;
             spinner.finish();
             let o = o?;
-            output::findings(&mut std::io::stderr(), &a.credspec_file.display().to_string(), &o.findings, std::io::stderr().is_terminal()).map_err(io)?;
+            output::findings(
+                &mut std::io::stderr(),
+                &a.credspec_file.display().to_string(),
+                &o.findings,
+                std::io::stderr().is_terminal(),
+            )
+            .map_err(io)?;
             print_outcome(out, &o, &a.write)
         }
         Command::RemoveCredspec(a) => {
@@ -160,11 +199,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Get(a) => {
             let include = matches!(a.output, Some(ListFormat::Yaml | ListFormat::Json));
-            let req = ops::GetRequest { target: target(c), name: a.name.clone(), include_resources: include };
+            let req = ops::GetRequest {
+                target: target(c),
+                name: a.name.clone(),
+                include_resources: include,
+            };
             let o = ops::get(&req, &gmsa::progress::Silent).await?;
             match a.output {
                 Some(ListFormat::Yaml) | Some(ListFormat::Json) => {
-                    let format = if a.output == Some(ListFormat::Yaml) { ObjectFormat::Yaml } else { ObjectFormat::Json };
+                    let format = if a.output == Some(ListFormat::Yaml) {
+                        ObjectFormat::Yaml
+                    } else {
+                        ObjectFormat::Json
+                    };
                     let objs: Vec<serde_json::Value> = o
                         .items
                         .into_iter()
@@ -197,11 +244,20 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                         .items
                         .iter()
                         .map(|i| {
-                            let sas = if i.service_accounts.is_empty() { "<none>".into() } else { i.service_accounts.join(",") };
-                            let mut row = vec![i.name.clone(), i.account.clone(), i.domain.clone(), sas];
+                            let sas = if i.service_accounts.is_empty() {
+                                "<none>".into()
+                            } else {
+                                i.service_accounts.join(",")
+                            };
+                            let mut row =
+                                vec![i.name.clone(), i.account.clone(), i.domain.clone(), sas];
                             if wide {
                                 row.push(i.net_bios_name.clone());
-                                row.push(if i.cluster_roles.is_empty() { "<none>".into() } else { i.cluster_roles.join(",") });
+                                row.push(if i.cluster_roles.is_empty() {
+                                    "<none>".into()
+                                } else {
+                                    i.cluster_roles.join(",")
+                                });
                                 row.push(i.plugin_guid.clone().unwrap_or_else(|| "<none>".into()));
                             }
                             row
@@ -221,14 +277,32 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             let o = ops::check_access(&req).await?;
             if a.output == ReportFormat::Json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&o).expect("serializes")).map_err(io)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&o).expect("serializes")
+                )
+                .map_err(io)?;
             } else {
                 for ans in &o.answers {
-                    let verdict = if ans.allowed { "may use" } else { "may NOT use" };
-                    writeln!(out, "{} {verdict} gmsacredentialspec/{}", ans.service_account, o.credspec_name).map_err(io)?;
+                    let verdict = if ans.allowed {
+                        "may use"
+                    } else {
+                        "may NOT use"
+                    };
+                    writeln!(
+                        out,
+                        "{} {verdict} gmsacredentialspec/{}",
+                        ans.service_account, o.credspec_name
+                    )
+                    .map_err(io)?;
                 }
             }
-            Ok(if o.answers.iter().all(|a| a.allowed) { ExitCode::SUCCESS } else { ExitCode::from(ErrorKind::Forbidden.exit_code() as u8) })
+            Ok(if o.answers.iter().all(|a| a.allowed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(ErrorKind::Forbidden.exit_code() as u8)
+            })
         }
         Command::CreateSecret(a) => {
             let password = read_password(a.password_stdin)?;
@@ -253,7 +327,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });
-                writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("serializes")).map_err(io)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).expect("serializes")
+                )
+                .map_err(io)?;
             } else {
                 writeln!(out, "kubectl-gmsa {}", version::LONG).map_err(io)?;
             }
@@ -275,9 +354,11 @@ fn print_outcome(out: &mut dyn Write, o: &ApplyOutcome, w: &WriteArgs) -> Result
 fn read_password(from_stdin: bool) -> Result<String, Error> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| Error::invalid(format!("failed to read the password from standard input: {e}")))?;
+        std::io::stdin().read_line(&mut line).map_err(|e| {
+            Error::invalid(format!(
+                "failed to read the password from standard input: {e}"
+            ))
+        })?;
         let p = line.trim_end_matches(['\r', '\n']).to_owned();
         if p.is_empty() {
             return Err(Error::invalid("no password on standard input"));
@@ -285,7 +366,8 @@ fn read_password(from_stdin: bool) -> Result<String, Error> {
         return Ok(p);
     }
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(Error::invalid("no terminal to ask for the password").with_hint("pipe it in with --password-stdin"));
+        return Err(Error::invalid("no terminal to ask for the password")
+            .with_hint("pipe it in with --password-stdin"));
     }
     dialoguer::Password::new()
         .with_prompt("Password of the domain user")

@@ -23,7 +23,12 @@ fn paint(on: bool, code: &str, text: &str) -> String {
 }
 
 /// Print findings, one a line, to stderr (warnings of a write) or stdout (lint).
-pub fn findings(out: &mut dyn Write, source: &str, findings: &[Finding], is_terminal: bool) -> std::io::Result<()> {
+pub fn findings(
+    out: &mut dyn Write,
+    source: &str,
+    findings: &[Finding],
+    is_terminal: bool,
+) -> std::io::Result<()> {
     let c = colour(is_terminal);
     for f in findings {
         let sev = match f.severity {
@@ -52,15 +57,33 @@ pub fn summary(out: &mut dyn Write, outcome: &ApplyOutcome) -> std::io::Result<(
         DryRun::Server => " (server dry run)",
     };
     for o in &outcome.objects {
-        let ns = o.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_default();
-        let reason = o.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-        writeln!(out, "{}/{}{ns} {}{suffix}{reason}", group_kind(o), o.name, o.action.as_str())?;
+        let ns = o
+            .namespace
+            .as_deref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        let reason = o
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}/{}{ns} {}{suffix}{reason}",
+            group_kind(o),
+            o.name,
+            o.action.as_str()
+        )?;
     }
     Ok(())
 }
 
 /// Objects as a kubectl `List`, in YAML or JSON.
-pub fn objects(out: &mut dyn Write, objects: Vec<Value>, format: ObjectFormat) -> std::io::Result<()> {
+pub fn objects(
+    out: &mut dyn Write,
+    objects: Vec<Value>,
+    format: ObjectFormat,
+) -> std::io::Result<()> {
     let list = if objects.len() == 1 {
         objects.into_iter().next().expect("one")
     } else {
@@ -71,7 +94,11 @@ pub fn objects(out: &mut dyn Write, objects: Vec<Value>, format: ObjectFormat) -
 
 pub fn value(out: &mut dyn Write, v: &Value, format: ObjectFormat) -> std::io::Result<()> {
     match format {
-        ObjectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(v).expect("serializes")),
+        ObjectFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(v).expect("serializes")
+        ),
         ObjectFormat::Yaml => write!(out, "{}", serde_yaml::to_string(v).expect("serializes")),
     }
 }

@@ -3,8 +3,8 @@
 //! the same question the webhook asks.
 
 use k8s_openapi::api::authorization::v1::{
-    LocalSubjectAccessReview, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-    SubjectAccessReviewSpec,
+    LocalSubjectAccessReview, ResourceAttributes, SelfSubjectAccessReview,
+    SelfSubjectAccessReviewSpec, SubjectAccessReviewSpec,
 };
 use kube::api::{Api, PostParams};
 use kube::Client;
@@ -24,7 +24,13 @@ pub struct Permission {
 }
 
 impl Permission {
-    pub fn new(verb: &str, group: &str, resource: &str, namespace: Option<&str>, name: Option<&str>) -> Self {
+    pub fn new(
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Self {
         Permission {
             verb: verb.into(),
             group: group.into(),
@@ -36,7 +42,11 @@ impl Permission {
 
     /// "create clusterroles.rbac.authorization.k8s.io/webapp01-user in namespace x".
     pub fn describe(&self) -> String {
-        let res = if self.group.is_empty() { self.resource.clone() } else { format!("{}.{}", self.resource, self.group) };
+        let res = if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        };
         let mut s = format!("{} {res}", self.verb);
         if let Some(n) = &self.name {
             s.push_str(&format!("/{n}"));
@@ -72,13 +82,20 @@ pub async fn may_i(client: &Client, p: &Permission) -> Result<bool> {
     let answer = api
         .create(&PostParams::default(), &review)
         .await
-        .map_err(|e| crate::cluster::classify(e).context("check permissions (SelfSubjectAccessReview)"))?;
+        .map_err(|e| {
+            crate::cluster::classify(e).context("check permissions (SelfSubjectAccessReview)")
+        })?;
     Ok(answer.status.is_some_and(|s| s.allowed))
 }
 
 /// May `namespace/service_account` `use` the credential spec `name`? Asked exactly as the
 /// webhook asks it.
-pub async fn may_use(client: &Client, namespace: &str, service_account: &str, credspec: &str) -> Result<bool> {
+pub async fn may_use(
+    client: &Client,
+    namespace: &str,
+    service_account: &str,
+    credspec: &str,
+) -> Result<bool> {
     let user = format!("system:serviceaccount:{namespace}:{service_account}");
     let review = LocalSubjectAccessReview {
         metadata: kube::api::ObjectMeta {
@@ -108,6 +125,8 @@ pub async fn may_use(client: &Client, namespace: &str, service_account: &str, cr
     let answer = api
         .create(&PostParams::default(), &review)
         .await
-        .map_err(|e| crate::cluster::classify(e).context("check access (LocalSubjectAccessReview)"))?;
+        .map_err(|e| {
+            crate::cluster::classify(e).context("check access (LocalSubjectAccessReview)")
+        })?;
     Ok(answer.status.is_some_and(|s| s.allowed))
 }

@@ -65,9 +65,14 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
     };
     let kubeconfig_error = |e: kube::config::KubeconfigError| {
         let message = e.to_string();
-        let mut err = Error::new(ErrorKind::Config, format!("failed to load kubeconfig: {message}"));
+        let mut err = Error::new(
+            ErrorKind::Config,
+            format!("failed to load kubeconfig: {message}"),
+        );
         if message.contains("context") {
-            err = err.with_hint("`kubectl config get-contexts` lists the contexts; pass one with --context");
+            err = err.with_hint(
+                "`kubectl config get-contexts` lists the contexts; pass one with --context",
+            );
         }
         err
     };
@@ -76,17 +81,24 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
             if !path.exists() {
                 return Err(Error::new(
                     ErrorKind::Config,
-                    format!("failed to load kubeconfig: {} does not exist", path.display()),
+                    format!(
+                        "failed to load kubeconfig: {} does not exist",
+                        path.display()
+                    ),
                 ));
             }
             let kc = Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
-            Config::from_custom_kubeconfig(kc, &options).await.map_err(kubeconfig_error)?
+            Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(kubeconfig_error)?
         }
         None => {
             let have_file = std::env::var_os("KUBECONFIG").is_some()
                 || home_kubeconfig().is_some_and(|p| p.exists());
             if have_file || target.context.is_some() {
-                Config::from_kubeconfig(&options).await.map_err(kubeconfig_error)?
+                Config::from_kubeconfig(&options)
+                    .await
+                    .map_err(kubeconfig_error)?
             } else {
                 Config::incluster().map_err(|e| {
                     Error::new(ErrorKind::Config, format!("failed to find a kubeconfig: no KUBECONFIG, no ~/.kube/config, and not in a cluster ({e})"))
@@ -102,7 +114,10 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| {
-        Error::new(ErrorKind::Config, format!("failed to set up a client for {server}: {e}"))
+        Error::new(
+            ErrorKind::Config,
+            format!("failed to set up a client for {server}: {e}"),
+        )
     })?;
     Ok(Cluster {
         client,
@@ -144,7 +159,10 @@ pub fn classify(e: kube::Error) -> Error {
         other => {
             let text = error_chain(&other);
             let lower = text.to_lowercase();
-            let kind = if lower.contains("timed out") || lower.contains("timeout") || lower.contains("deadline") {
+            let kind = if lower.contains("timed out")
+                || lower.contains("timeout")
+                || lower.contains("deadline")
+            {
                 ErrorKind::Timeout
             } else {
                 ErrorKind::Unreachable
@@ -165,7 +183,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     while let Some(err) = cur {
         let s = err.to_string();
         // Keep the innermost wording; drop wrappers that only repeat their source.
-        if !parts.iter().any(|p| p.contains(&s) || s.contains(p.as_str())) {
+        if !parts
+            .iter()
+            .any(|p| p.contains(&s) || s.contains(p.as_str()))
+        {
             parts.push(s);
         } else if let Some(last) = parts.last_mut() {
             if s.len() < last.len() && last.contains(&s) {
@@ -196,12 +217,18 @@ impl ObjectRef {
             kind: value["kind"].as_str().unwrap_or_default().to_owned(),
             plural: plural.to_owned(),
             namespace: value["metadata"]["namespace"].as_str().map(str::to_owned),
-            name: value["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+            name: value["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
     }
 
     fn api_resource(&self) -> ApiResource {
@@ -247,7 +274,13 @@ pub async fn get(client: &Client, r: &ObjectRef) -> Result<Option<Value>> {
 }
 
 /// Server-side apply with our field manager. `force` takes fields from other managers.
-pub async fn apply(client: &Client, r: &ObjectRef, desired: &Value, dry_run: bool, force: bool) -> Result<Value> {
+pub async fn apply(
+    client: &Client,
+    r: &ObjectRef,
+    desired: &Value,
+    dry_run: bool,
+    force: bool,
+) -> Result<Value> {
     let mut pp = PatchParams::apply(MANAGER);
     if force {
         pp = pp.force();
@@ -313,7 +346,9 @@ pub fn differences(existing: &Value, desired: &Value) -> Vec<String> {
     }
     let mut out = vec![];
     walk(existing, desired, "", &mut out);
-    out.into_iter().map(|p| p.trim_start_matches('.').to_owned()).collect()
+    out.into_iter()
+        .map(|p| p.trim_start_matches('.').to_owned())
+        .collect()
 }
 
 /// Does this object carry our `managed-by` label?
@@ -328,10 +363,18 @@ mod tests {
 
     #[test]
     fn differences_are_subset_based() {
-        let existing = json!({"metadata": {"name": "a", "uid": "x"}, "rules": [{"verbs": ["use"], "x": 1}]});
-        assert!(differences(&existing, &json!({"metadata": {"name": "a"}, "rules": [{"verbs": ["use"]}]})).is_empty());
+        let existing =
+            json!({"metadata": {"name": "a", "uid": "x"}, "rules": [{"verbs": ["use"], "x": 1}]});
+        assert!(differences(
+            &existing,
+            &json!({"metadata": {"name": "a"}, "rules": [{"verbs": ["use"]}]})
+        )
+        .is_empty());
         assert_eq!(
-            differences(&existing, &json!({"metadata": {"name": "b"}, "rules": [{"verbs": ["use", "get"]}]})),
+            differences(
+                &existing,
+                &json!({"metadata": {"name": "b"}, "rules": [{"verbs": ["use", "get"]}]})
+            ),
             vec!["metadata.name", "rules[0].verbs"]
         );
     }

@@ -28,7 +28,10 @@ impl ServiceAccountRef {
         names::check_namespace(ns)?;
         names::check_subdomain(name)
             .map_err(|m| Error::invalid(format!("invalid service account name: {m}")))?;
-        Ok(ServiceAccountRef { namespace: ns.into(), name: name.into() })
+        Ok(ServiceAccountRef {
+            namespace: ns.into(),
+            name: name.into(),
+        })
     }
 }
 
@@ -119,7 +122,12 @@ pub fn role_binding_ref(cluster_role: &str, sa: &ServiceAccountRef) -> ObjectRef
 
 /// Check a ClusterRole or RoleBinding name (a path segment: no '/', '%', not '.' or '..').
 pub fn check_rbac_name(what: &str, name: &str) -> Result<()> {
-    let bad = name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('%') || name.len() > 253;
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('%')
+        || name.len() > 253;
     if bad {
         return Err(Error::invalid(format!(
             "invalid {what} name \"{name}\": it must be 1 to 253 characters, not \".\" or \"..\", without '/' or '%'"

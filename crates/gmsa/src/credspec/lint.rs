@@ -77,7 +77,12 @@ impl Linter {
         }
     }
 
-    fn object<'v>(&mut self, parent: &'v Map<String, Value>, path: &str, key: &str) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        parent: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<&'v Map<String, Value>> {
         let p = format!("{path}.{key}");
         match parent.get(key) {
             None => {
@@ -92,7 +97,12 @@ impl Linter {
         }
     }
 
-    fn string<'v>(&mut self, parent: &'v Map<String, Value>, path: &str, key: &str) -> Option<&'v str> {
+    fn string<'v>(
+        &mut self,
+        parent: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<&'v str> {
         let p = format!("{path}.{key}");
         match parent.get(key) {
             None => {
@@ -133,32 +143,54 @@ fn kind_of(v: &Value) -> &'static str {
 pub fn lint(value: &Value) -> Vec<Finding> {
     let mut l = Linter { findings: vec![] };
     let Some(root) = value.as_object() else {
-        l.error("$", format!("a credential spec must be a JSON object, found {}", kind_of(value)));
+        l.error(
+            "$",
+            format!(
+                "a credential spec must be a JSON object, found {}",
+                kind_of(value)
+            ),
+        );
         return l.findings;
     };
-    l.unknown_keys("$", root, &["CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"]);
+    l.unknown_keys(
+        "$",
+        root,
+        &["CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"],
+    );
 
     // CmsPlugins
     match root.get("CmsPlugins") {
-        None => l.error("$.CmsPlugins", "required array is missing; it must be [\"ActiveDirectory\"]"),
+        None => l.error(
+            "$.CmsPlugins",
+            "required array is missing; it must be [\"ActiveDirectory\"]",
+        ),
         Some(Value::Array(items)) => {
             let mut has_ad = false;
             for (i, item) in items.iter().enumerate() {
                 match item {
                     Value::String(s) if s == "ActiveDirectory" => has_ad = true,
                     Value::String(s) if s.eq_ignore_ascii_case("ActiveDirectory") => {
-                        l.error(&format!("$.CmsPlugins[{i}]"), format!("\"{s}\" must be spelled \"ActiveDirectory\""));
+                        l.error(
+                            &format!("$.CmsPlugins[{i}]"),
+                            format!("\"{s}\" must be spelled \"ActiveDirectory\""),
+                        );
                         has_ad = true;
                     }
                     Value::String(_) => {}
-                    other => l.error(&format!("$.CmsPlugins[{i}]"), format!("must be a string, found {}", kind_of(other))),
+                    other => l.error(
+                        &format!("$.CmsPlugins[{i}]"),
+                        format!("must be a string, found {}", kind_of(other)),
+                    ),
                 }
             }
             if !has_ad {
                 l.error("$.CmsPlugins", "must contain \"ActiveDirectory\"");
             }
         }
-        Some(other) => l.error("$.CmsPlugins", format!("must be an array, found {}", kind_of(other))),
+        Some(other) => l.error(
+            "$.CmsPlugins",
+            format!("must be an array, found {}", kind_of(other)),
+        ),
     }
 
     // DomainJoinConfig
@@ -167,7 +199,18 @@ pub fn lint(value: &Value) -> Vec<Finding> {
     let mut netbios = None;
     if let Some(djc) = l.object(root, "$", "DomainJoinConfig") {
         let p = "$.DomainJoinConfig";
-        l.unknown_keys(p, djc, &["Sid", "MachineAccountName", "Guid", "DnsTreeName", "DnsName", "NetBiosName"]);
+        l.unknown_keys(
+            p,
+            djc,
+            &[
+                "Sid",
+                "MachineAccountName",
+                "Guid",
+                "DnsTreeName",
+                "DnsName",
+                "NetBiosName",
+            ],
+        );
         if let Some(sid) = l.string(djc, p, "Sid") {
             if let Err(m) = names::check_domain_sid(sid) {
                 l.error("$.DomainJoinConfig.Sid", m);
@@ -182,10 +225,16 @@ pub fn lint(value: &Value) -> Vec<Finding> {
                 Err(m) => l.error("$.DomainJoinConfig.Guid", m),
                 Ok(g) => {
                     if guid.starts_with('{') {
-                        l.warn("$.DomainJoinConfig.Guid", "Windows writes the domain GUID without braces");
+                        l.warn(
+                            "$.DomainJoinConfig.Guid",
+                            "Windows writes the domain GUID without braces",
+                        );
                     }
                     if g == [0u8; 16] {
-                        l.error("$.DomainJoinConfig.Guid", "the nil GUID is not a domain's objectGUID");
+                        l.error(
+                            "$.DomainJoinConfig.Guid",
+                            "the nil GUID is not a domain's objectGUID",
+                        );
                     }
                 }
             }
@@ -212,17 +261,32 @@ pub fn lint(value: &Value) -> Vec<Finding> {
     // ActiveDirectoryConfig
     if let Some(adc) = l.object(root, "$", "ActiveDirectoryConfig") {
         let p = "$.ActiveDirectoryConfig";
-        l.unknown_keys(p, adc, &["GroupManagedServiceAccounts", "HostAccountConfig"]);
+        l.unknown_keys(
+            p,
+            adc,
+            &["GroupManagedServiceAccounts", "HostAccountConfig"],
+        );
         let gp = "$.ActiveDirectoryConfig.GroupManagedServiceAccounts";
         match adc.get("GroupManagedServiceAccounts") {
-            None => l.error(gp, "required array is missing; it lists the gMSA with its DNS and NetBIOS scopes"),
-            Some(Value::Array(items)) if items.is_empty() => l.error(gp, "must list at least the gMSA"),
+            None => l.error(
+                gp,
+                "required array is missing; it lists the gMSA with its DNS and NetBIOS scopes",
+            ),
+            Some(Value::Array(items)) if items.is_empty() => {
+                l.error(gp, "must list at least the gMSA")
+            }
             Some(Value::Array(items)) => {
                 let mut entries: Vec<(String, String)> = vec![];
                 for (i, item) in items.iter().enumerate() {
                     let ip = format!("{gp}[{i}]");
                     let Some(obj) = item.as_object() else {
-                        l.error(&ip, format!("must be an object with Name and Scope, found {}", kind_of(item)));
+                        l.error(
+                            &ip,
+                            format!(
+                                "must be an object with Name and Scope, found {}",
+                                kind_of(item)
+                            ),
+                        );
                         continue;
                     };
                     l.unknown_keys(&ip, obj, &["Name", "Scope"]);
@@ -287,14 +351,23 @@ fn host_account_rules(l: &mut Linter, hac: &Map<String, Value>) {
     l.unknown_keys(p, hac, &["PortableCcgVersion", "PluginGUID", "PluginInput"]);
     if let Some(v) = l.string(hac, p, "PortableCcgVersion") {
         if v != "1" {
-            l.error(&format!("{p}.PortableCcgVersion"), format!("must be \"1\", found \"{v}\""));
+            l.error(
+                &format!("{p}.PortableCcgVersion"),
+                format!("must be \"1\", found \"{v}\""),
+            );
         }
     }
     let mut plugin = None;
     if let Some(g) = l.string(hac, p, "PluginGUID") {
         let gp = format!("{p}.PluginGUID");
         if !(g.starts_with('{') && g.ends_with('}')) {
-            l.error(&gp, format!("must be a GUID in braces, such as {}; found \"{g}\"", CcgPlugin::AzureKeyVault.guid()));
+            l.error(
+                &gp,
+                format!(
+                    "must be a GUID in braces, such as {}; found \"{g}\"",
+                    CcgPlugin::AzureKeyVault.guid()
+                ),
+            );
         }
         match names::parse_guid(g) {
             Err(m) => l.error(&gp, format!("{m} (the plug-in's COM CLSID)")),
@@ -306,9 +379,11 @@ fn host_account_rules(l: &mut Linter, hac: &Map<String, Value>) {
         match plugin {
             Some(CcgPlugin::AzureKeyVault) => {
                 let has = |k: &str| {
-                    input
-                        .split(';')
-                        .any(|kv| kv.split_once('=').is_some_and(|(a, b)| a.trim().eq_ignore_ascii_case(k) && !b.trim().is_empty()))
+                    input.split(';').any(|kv| {
+                        kv.split_once('=').is_some_and(|(a, b)| {
+                            a.trim().eq_ignore_ascii_case(k) && !b.trim().is_empty()
+                        })
+                    })
                 };
                 if !has("ObjectId") || !has("SecretUri") {
                     l.error(&ip, "the Azure Key Vault plug-in wants \"ObjectId=<managed identity object id>;SecretUri=<key vault secret URI>\"");
@@ -317,16 +392,20 @@ fn host_account_rules(l: &mut Linter, hac: &Map<String, Value>) {
             Some(CcgPlugin::Aws) => {
                 let ok = serde_json::from_str::<Value>(input)
                     .ok()
-                    .and_then(|v| v.get("credentialArn").and_then(|a| a.as_str()).map(|a| a.starts_with("arn:")))
+                    .and_then(|v| {
+                        v.get("credentialArn")
+                            .and_then(|a| a.as_str())
+                            .map(|a| a.starts_with("arn:"))
+                    })
                     .unwrap_or(false);
                 if !ok {
                     l.error(&ip, "the AWS plug-in wants a JSON string such as {\"credentialArn\": \"arn:aws:secretsmanager:...\"}");
                 }
             }
             Some(CcgPlugin::Rancher) => {
-                let ok = input
-                    .split_once(':')
-                    .is_some_and(|(ns, name)| names::check_label(ns).is_ok() && names::check_subdomain(name).is_ok());
+                let ok = input.split_once(':').is_some_and(|(ns, name)| {
+                    names::check_label(ns).is_ok() && names::check_subdomain(name).is_ok()
+                });
                 if !ok {
                     l.error(&ip, "the Rancher plug-in wants \"<namespace>:<secret-name>\" naming a Kubernetes secret");
                 }
@@ -367,7 +446,9 @@ mod tests {
         for p in &path[..path.len() - 1] {
             cur = cur.get_mut(*p).unwrap();
         }
-        cur.as_object_mut().unwrap().insert(path[path.len() - 1].into(), v);
+        cur.as_object_mut()
+            .unwrap()
+            .insert(path[path.len() - 1].into(), v);
         doc
     }
 
@@ -386,7 +467,10 @@ mod tests {
     #[test]
     fn the_shipped_examples_are_clean() {
         for f in ["webapp01-domain-joined.json", "webapp01-akv-plugin.json"] {
-            let path = format!("{}/../../examples/credspecs/{f}", env!("CARGO_MANIFEST_DIR"));
+            let path = format!(
+                "{}/../../examples/credspecs/{f}",
+                env!("CARGO_MANIFEST_DIR")
+            );
             let text = super::super::model::decode_text(&std::fs::read(&path).unwrap()).unwrap();
             let v = super::super::model::parse_value(&text).unwrap();
             assert_eq!(lint(&v), vec![], "{f}");
@@ -395,14 +479,23 @@ mod tests {
 
     #[test]
     fn account_sid_with_rid_is_an_error() {
-        let f = lint(&with(&["DomainJoinConfig", "Sid"], json!("S-1-5-21-702590844-1001920913-2680819671-1105")));
+        let f = lint(&with(
+            &["DomainJoinConfig", "Sid"],
+            json!("S-1-5-21-702590844-1001920913-2680819671-1105"),
+        ));
         only(&f, Severity::Error, "$.DomainJoinConfig.Sid");
         assert!(f[0].message.contains("account"), "{f:?}");
     }
 
     #[test]
     fn sid_shapes() {
-        for bad in ["S-1-5-32-544", "S-1-5-21-1-2", "s-1-5-21-1-2-3x", "S-1-5-21-1-2-4294967296", ""] {
+        for bad in [
+            "S-1-5-32-544",
+            "S-1-5-21-1-2",
+            "s-1-5-21-1-2-3x",
+            "S-1-5-21-1-2-4294967296",
+            "",
+        ] {
             let f = lint(&with(&["DomainJoinConfig", "Sid"], json!(bad)));
             only(&f, Severity::Error, "$.DomainJoinConfig.Sid");
         }
@@ -410,17 +503,31 @@ mod tests {
 
     #[test]
     fn machine_account_name_with_dollar_or_domain() {
-        for bad in ["webapp01$", "CONTOSO\\webapp01", "webapp01@contoso.com", "web app"] {
-            let f = lint(&with(&["DomainJoinConfig", "MachineAccountName"], json!(bad)));
+        for bad in [
+            "webapp01$",
+            "CONTOSO\\webapp01",
+            "webapp01@contoso.com",
+            "web app",
+        ] {
+            let f = lint(&with(
+                &["DomainJoinConfig", "MachineAccountName"],
+                json!(bad),
+            ));
             only(&f, Severity::Error, "$.DomainJoinConfig.MachineAccountName");
         }
     }
 
     #[test]
     fn guid_must_be_a_guid() {
-        let f = lint(&with(&["DomainJoinConfig", "Guid"], json!("56d9b66c-d746-4f87-bd26")));
+        let f = lint(&with(
+            &["DomainJoinConfig", "Guid"],
+            json!("56d9b66c-d746-4f87-bd26"),
+        ));
         only(&f, Severity::Error, "$.DomainJoinConfig.Guid");
-        let f = lint(&with(&["DomainJoinConfig", "Guid"], json!("{56d9b66c-d746-4f87-bd26-26760cfdca2e}")));
+        let f = lint(&with(
+            &["DomainJoinConfig", "Guid"],
+            json!("{56d9b66c-d746-4f87-bd26-26760cfdca2e}"),
+        ));
         only(&f, Severity::Warning, "$.DomainJoinConfig.Guid");
         assert!(!has_errors(&f));
     }
@@ -432,7 +539,11 @@ mod tests {
             json!([{ "Name": "webapp01", "Scope": "contoso.com" }]),
         ));
         assert!(!has_errors(&f));
-        only(&f, Severity::Warning, "$.ActiveDirectoryConfig.GroupManagedServiceAccounts");
+        only(
+            &f,
+            Severity::Warning,
+            "$.ActiveDirectoryConfig.GroupManagedServiceAccounts",
+        );
         assert!(f[0].message.contains("NetBIOS"));
     }
 
@@ -487,7 +598,11 @@ mod tests {
                 "PluginInput": "contoso.com:gmsaccg:<ccgCredentials>"
             }),
         ));
-        only(&f, Severity::Error, "$.ActiveDirectoryConfig.HostAccountConfig.PluginGUID");
+        only(
+            &f,
+            Severity::Error,
+            "$.ActiveDirectoryConfig.HostAccountConfig.PluginGUID",
+        );
     }
 
     #[test]
@@ -499,16 +614,65 @@ mod tests {
             ))
         };
         let p = "$.ActiveDirectoryConfig.HostAccountConfig";
-        let ok = hac("1", "{CCC2A336-D7F3-4818-A213-272B7924213E}", "ObjectId=1;SecretUri=https://v/s");
+        let ok = hac(
+            "1",
+            "{CCC2A336-D7F3-4818-A213-272B7924213E}",
+            "ObjectId=1;SecretUri=https://v/s",
+        );
         assert_eq!(ok, vec![]);
-        only(&hac("2", "{CCC2A336-D7F3-4818-A213-272B7924213E}", "ObjectId=1;SecretUri=https://v/s"), Severity::Error, &format!("{p}.PortableCcgVersion"));
-        only(&hac("1", "CCC2A336-D7F3-4818-A213-272B7924213E", "ObjectId=1;SecretUri=https://v/s"), Severity::Error, &format!("{p}.PluginGUID"));
-        only(&hac("1", "{CCC2A336-D7F3-4818-A213-272B7924213E}", "ObjectId=1"), Severity::Error, &format!("{p}.PluginInput"));
-        only(&hac("1", "{859E1386-BDB4-49E8-85C7-3070B13920E1}", "arn:aws:x"), Severity::Error, &format!("{p}.PluginInput"));
-        assert_eq!(hac("1", "{859E1386-BDB4-49E8-85C7-3070B13920E1}", r#"{"credentialArn": "arn:aws:secretsmanager:us-west-2:1:secret:gmsa"}"#), vec![]);
-        only(&hac("1", "{E4781092-F116-4B79-B55E-28EB6A224E26}", "just-a-name"), Severity::Error, &format!("{p}.PluginInput"));
-        assert_eq!(hac("1", "{E4781092-F116-4B79-B55E-28EB6A224E26}", "kube-system:gmsa-user"), vec![]);
-        let missing = lint(&with(&["ActiveDirectoryConfig", "HostAccountConfig"], json!({})));
+        only(
+            &hac(
+                "2",
+                "{CCC2A336-D7F3-4818-A213-272B7924213E}",
+                "ObjectId=1;SecretUri=https://v/s",
+            ),
+            Severity::Error,
+            &format!("{p}.PortableCcgVersion"),
+        );
+        only(
+            &hac(
+                "1",
+                "CCC2A336-D7F3-4818-A213-272B7924213E",
+                "ObjectId=1;SecretUri=https://v/s",
+            ),
+            Severity::Error,
+            &format!("{p}.PluginGUID"),
+        );
+        only(
+            &hac("1", "{CCC2A336-D7F3-4818-A213-272B7924213E}", "ObjectId=1"),
+            Severity::Error,
+            &format!("{p}.PluginInput"),
+        );
+        only(
+            &hac("1", "{859E1386-BDB4-49E8-85C7-3070B13920E1}", "arn:aws:x"),
+            Severity::Error,
+            &format!("{p}.PluginInput"),
+        );
+        assert_eq!(
+            hac(
+                "1",
+                "{859E1386-BDB4-49E8-85C7-3070B13920E1}",
+                r#"{"credentialArn": "arn:aws:secretsmanager:us-west-2:1:secret:gmsa"}"#
+            ),
+            vec![]
+        );
+        only(
+            &hac("1", "{E4781092-F116-4B79-B55E-28EB6A224E26}", "just-a-name"),
+            Severity::Error,
+            &format!("{p}.PluginInput"),
+        );
+        assert_eq!(
+            hac(
+                "1",
+                "{E4781092-F116-4B79-B55E-28EB6A224E26}",
+                "kube-system:gmsa-user"
+            ),
+            vec![]
+        );
+        let missing = lint(&with(
+            &["ActiveDirectoryConfig", "HostAccountConfig"],
+            json!({}),
+        ));
         only(&missing, Severity::Error, &format!("{p}.PluginGUID"));
         only(&missing, Severity::Error, &format!("{p}.PluginInput"));
     }

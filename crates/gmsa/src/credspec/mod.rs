@@ -50,10 +50,16 @@ pub fn check_value(value: &Value) -> Checked {
 /// Read and lint a credential spec file (UTF-8 with or without BOM, UTF-16 with BOM).
 pub fn check_file(path: &Path) -> Result<Checked> {
     let bytes = std::fs::read(path).map_err(|e| {
-        Error::invalid(format!("failed to read credential spec file {}: {}", path.display(), io_reason(&e)))
+        Error::invalid(format!(
+            "failed to read credential spec file {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
     })?;
-    let text = model::decode_text(&bytes).map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))?;
-    check_text(&text).map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))
+    let text = model::decode_text(&bytes)
+        .map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))?;
+    check_text(&text)
+        .map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))
 }
 
 /// Read a credential spec file and insist that it has no lint errors.
@@ -79,7 +85,9 @@ pub fn into_spec(checked: Checked, source: &str) -> Result<(CredentialSpec, Vec<
                 if errors.len() == 1 { "" } else { "s" },
                 errors.join("\n")
             ))
-            .with_hint(format!("run `kubectl gmsa lint {source}` for every finding, fix the file and try again")))
+            .with_hint(format!(
+                "run `kubectl gmsa lint {source}` for every finding, fix the file and try again"
+            )))
         }
     }
 }
@@ -98,8 +106,10 @@ pub fn to_resource(name: &str, spec: &CredentialSpec, labels: &[(&str, &str)]) -
     let mut metadata = serde_json::Map::new();
     metadata.insert("name".into(), Value::String(name.to_owned()));
     if !labels.is_empty() {
-        let l: serde_json::Map<String, Value> =
-            labels.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect();
+        let l: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
         metadata.insert("labels".into(), Value::Object(l));
     }
     serde_json::json!({
@@ -142,13 +152,32 @@ mod tests {
         let original: Value = serde_json::from_str(SPEC).unwrap();
         assert_eq!(r["credspec"], original);
         // Windows' key order survives.
-        let keys: Vec<&String> = r["credspec"]["DomainJoinConfig"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["Sid", "MachineAccountName", "Guid", "DnsTreeName", "DnsName", "NetBiosName"]);
+        let keys: Vec<&String> = r["credspec"]["DomainJoinConfig"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "Sid",
+                "MachineAccountName",
+                "Guid",
+                "DnsTreeName",
+                "DnsName",
+                "NetBiosName"
+            ]
+        );
     }
 
     #[test]
     fn errors_list_every_problem() {
-        let bad = SPEC.replace("webapp01\",\n        \"Guid", "webapp01$\",\n        \"Guid").replace("S-1-5-21-702590844", "S-1-5-32-702590844");
+        let bad = SPEC
+            .replace(
+                "webapp01\",\n        \"Guid",
+                "webapp01$\",\n        \"Guid",
+            )
+            .replace("S-1-5-21-702590844", "S-1-5-32-702590844");
         let e = into_spec(check_text(&bad).unwrap(), "x.json").unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
         assert!(e.message.contains("2 errors"), "{}", e.message);

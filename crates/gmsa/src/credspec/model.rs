@@ -133,7 +133,7 @@ impl CredentialSpec {
 /// (LE or BE) with BOM, as Windows PowerShell 5.1's `Out-File` writes by default.
 pub fn decode_text(bytes: &[u8]) -> Result<String, Error> {
     fn utf16(bytes: &[u8], be: bool) -> Result<String, Error> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 "the file starts with a UTF-16 byte order mark but has an odd number of bytes",
@@ -151,12 +151,17 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, Error> {
             .map_err(|_| Error::new(ErrorKind::InvalidInput, "the file is not valid UTF-16"))
     }
     match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).map(str::to_owned).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("the file is not valid UTF-8 (at byte {})", e.valid_up_to() + 3),
-            )
-        }),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => {
+            std::str::from_utf8(rest).map(str::to_owned).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "the file is not valid UTF-8 (at byte {})",
+                        e.valid_up_to() + 3
+                    ),
+                )
+            })
+        }
         [0xFF, 0xFE, rest @ ..] => utf16(rest, false),
         [0xFE, 0xFF, rest @ ..] => utf16(rest, true),
         _ => std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| {
@@ -210,7 +215,10 @@ mod tests {
             Some(CcgPlugin::AzureKeyVault)
         );
         assert_eq!(CcgPlugin::from_name("rancher"), Some(CcgPlugin::Rancher));
-        assert_eq!(CcgPlugin::from_guid("{00000000-0000-0000-0000-000000000000}"), None);
+        assert_eq!(
+            CcgPlugin::from_guid("{00000000-0000-0000-0000-000000000000}"),
+            None
+        );
     }
 
     #[test]

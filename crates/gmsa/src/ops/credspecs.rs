@@ -10,9 +10,13 @@ use kube::core::ApiResource;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{apply_all, connect_for, delete_all, namespace_for, ApplyOptions, ApplyOutcome, ObjectOutcome};
+use super::{
+    apply_all, connect_for, delete_all, namespace_for, ApplyOptions, ApplyOutcome, ObjectOutcome,
+};
 use crate::cluster::objects::{self, ServiceAccountRef};
-use crate::cluster::{self, access, is_ours, Cluster, DryRun, ObjectRef, Target, MANAGED_BY_LABEL, MANAGER};
+use crate::cluster::{
+    self, access, is_ours, Cluster, DryRun, ObjectRef, Target, MANAGED_BY_LABEL, MANAGER,
+};
 use crate::credspec::{self, CcgPlugin, CredentialSpec, Finding, HostAccountConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::names;
@@ -39,8 +43,13 @@ impl CredspecSource {
     /// Read and lint; errors list every lint error.
     pub fn load(&self) -> Result<(CredentialSpec, Vec<Finding>)> {
         match (&self.credspec_file, &self.credspec) {
-            (Some(_), Some(_)) => Err(Error::invalid("give either a credential spec file or a credential spec, not both")),
-            (None, None) => Err(Error::invalid("no credential spec given").with_hint("pass --credspec-file PATH")),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                "give either a credential spec file or a credential spec, not both",
+            )),
+            (None, None) => {
+                Err(Error::invalid("no credential spec given")
+                    .with_hint("pass --credspec-file PATH"))
+            }
             (Some(path), None) => credspec::load_file(path),
             (None, Some(value)) => {
                 // Accept the document as a JSON string too (what a C or PowerShell caller may hold).
@@ -77,9 +86,17 @@ pub fn lint(req: &LintRequest) -> Result<LintOutcome> {
         (Some(path), None) => credspec::check_file(path)?,
         (None, Some(Value::String(text))) => credspec::check_text(text)?,
         (None, Some(v)) => credspec::check_value(v),
-        _ => return Err(Error::invalid("give exactly one of a credential spec file or a credential spec")),
+        _ => {
+            return Err(Error::invalid(
+                "give exactly one of a credential spec file or a credential spec",
+            ))
+        }
     };
-    let errors = checked.findings.iter().filter(|f| f.severity == credspec::Severity::Error).count();
+    let errors = checked
+        .findings
+        .iter()
+        .filter(|f| f.severity == credspec::Severity::Error)
+        .count();
     Ok(LintOutcome {
         warnings: checked.findings.len() - errors,
         errors,
@@ -147,14 +164,23 @@ pub struct HostAccountRequest {
 impl HostAccountRequest {
     /// The `HostAccountConfig` these settings describe.
     pub fn host_account_config(&self) -> Result<HostAccountConfig> {
-        names::check_subdomain(&self.secret_name).map_err(|m| Error::invalid(format!("invalid secret name: {m}")))?;
+        names::check_subdomain(&self.secret_name)
+            .map_err(|m| Error::invalid(format!("invalid secret name: {m}")))?;
         let ns = self.secret_namespace.as_deref().unwrap_or("default");
         names::check_namespace(ns)?;
         let (guid, plugin) = match (&self.plugin_guid, self.ccg_plugin) {
-            (Some(_), Some(_)) => return Err(Error::invalid("give either a ccg plug-in name or a plug-in GUID, not both")),
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "give either a ccg plug-in name or a plug-in GUID, not both",
+                ))
+            }
             (Some(g), None) => {
-                names::parse_guid(g).map_err(|m| Error::invalid(format!("invalid plug-in GUID: {m}")))?;
-                let g = g.trim_start_matches('{').trim_end_matches('}').to_uppercase();
+                names::parse_guid(g)
+                    .map_err(|m| Error::invalid(format!("invalid plug-in GUID: {m}")))?;
+                let g = g
+                    .trim_start_matches('{')
+                    .trim_end_matches('}')
+                    .to_uppercase();
                 (format!("{{{g}}}"), CcgPlugin::from_guid(&g))
             }
             (None, p) => {
@@ -214,22 +240,41 @@ fn plan_add(req: &AddCredspecRequest, namespace: &str) -> Result<AddPlan> {
         findings = f;
     }
     let name = resource_name(req.credspec_name.as_deref(), &spec)?;
-    let role = req.cluster_role_name.clone().unwrap_or_else(|| default_cluster_role(&name));
+    let role = req
+        .cluster_role_name
+        .clone()
+        .unwrap_or_else(|| default_cluster_role(&name));
     objects::check_rbac_name("cluster role", &role)?;
     let sas = service_accounts(&req.service_accounts, namespace)?;
     let mut objs = vec![
-        (objects::credspec_ref(&name), objects::credspec_resource(&name, &spec)),
-        (objects::cluster_role_ref(&role), objects::cluster_role(&role, &name)),
+        (
+            objects::credspec_ref(&name),
+            objects::credspec_resource(&name, &spec),
+        ),
+        (
+            objects::cluster_role_ref(&role),
+            objects::cluster_role(&role, &name),
+        ),
     ];
     for sa in &sas {
         objects::check_rbac_name("role binding", &objects::role_binding_name(&role, sa))?;
-        objs.push((objects::role_binding_ref(&role, sa), objects::role_binding(&role, &name, sa)));
+        objs.push((
+            objects::role_binding_ref(&role, sa),
+            objects::role_binding(&role, &name, sa),
+        ));
     }
-    Ok(AddPlan { objects: objs, findings })
+    Ok(AddPlan {
+        objects: objs,
+        findings,
+    })
 }
 
 fn service_accounts(given: &[String], namespace: &str) -> Result<Vec<ServiceAccountRef>> {
-    let list: Vec<String> = if given.is_empty() { vec!["default".into()] } else { given.to_vec() };
+    let list: Vec<String> = if given.is_empty() {
+        vec!["default".into()]
+    } else {
+        given.to_vec()
+    };
     let mut out: Vec<ServiceAccountRef> = vec![];
     for s in &list {
         let sa = ServiceAccountRef::parse(s, namespace)?;
@@ -254,29 +299,46 @@ async fn require_crd(cluster: &Cluster) -> Result<()> {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Err(Error::new(
             ErrorKind::NotFound,
-            format!("the cluster at {} does not serve GMSACredentialSpec (the CRD {} is not installed)", cluster.server, credspec::CRD_NAME),
+            format!(
+                "the cluster at {} does not serve GMSACredentialSpec (the CRD {} is not installed)",
+                cluster.server,
+                credspec::CRD_NAME
+            ),
         )
         .with_hint("install it with `kubectl gmsa install-webhook`")),
         // Listing may be forbidden while writing is allowed: the permission check decides.
         Err(kube::Error::Api(s)) if s.code == 403 => Ok(()),
-        Err(e) => Err(cluster::classify(e).context(format_args!("reach the API server at {}", cluster.server))),
+        Err(e) => Err(cluster::classify(e)
+            .context(format_args!("reach the API server at {}", cluster.server))),
     }
 }
 
 /// Add a credential spec and let service accounts use it.
-pub async fn add_credspec(req: &AddCredspecRequest, reporter: &dyn Reporter) -> Result<ApplyOutcome> {
+pub async fn add_credspec(
+    req: &AddCredspecRequest,
+    reporter: &dyn Reporter,
+) -> Result<ApplyOutcome> {
     // Validate everything that needs no cluster first.
     req.source.load()?;
     let cluster = connect_for(&req.target, req.dry_run).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), cluster.as_ref()).await?;
     let plan = plan_add(req, &namespace)?;
-    if let Some(c) = &cluster {
-        reporter.step("checking the GMSACredentialSpec CRD");
-        require_crd(c).await?;
-    }
-    let opts = ApplyOptions { overwrite: req.overwrite, dry_run: req.dry_run };
-    let objects = apply_all(cluster.as_ref(), plan.objects, &opts, reporter).await?;
-    Ok(ApplyOutcome { dry_run: req.dry_run, objects, findings: plan.findings })
+    let opts = ApplyOptions {
+        overwrite: req.overwrite,
+        dry_run: req.dry_run,
+    };
+    let crd = async {
+        match &cluster {
+            Some(c) => require_crd(c).await,
+            None => Ok(()),
+        }
+    };
+    let objects = apply_all(cluster.as_ref(), plan.objects, &opts, crd, reporter).await?;
+    Ok(ApplyOutcome {
+        dry_run: req.dry_run,
+        objects,
+        findings: plan.findings,
+    })
 }
 
 // ---------------------------------------------------------------- remove-credspec
@@ -296,19 +358,30 @@ pub struct RemoveCredspecRequest {
 }
 
 /// Remove what `add-credspec` made (objects labelled as ours) and nothing else.
-pub async fn remove_credspec(req: &RemoveCredspecRequest, reporter: &dyn Reporter) -> Result<ApplyOutcome> {
+pub async fn remove_credspec(
+    req: &RemoveCredspecRequest,
+    reporter: &dyn Reporter,
+) -> Result<ApplyOutcome> {
     names::check_resource_name("credential spec", &req.credspec_name)?;
-    let role = req.cluster_role_name.clone().unwrap_or_else(|| default_cluster_role(&req.credspec_name));
+    let role = req
+        .cluster_role_name
+        .clone()
+        .unwrap_or_else(|| default_cluster_role(&req.credspec_name));
     objects::check_rbac_name("cluster role", &role)?;
     if req.dry_run == DryRun::Client {
-        return Err(Error::invalid("--dry-run=client is not available for removals; use --dry-run=server"));
+        return Err(Error::invalid(
+            "--dry-run=client is not available for removals; use --dry-run=server",
+        ));
     }
     let cluster = cluster::connect(&req.target).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), Some(&cluster)).await?;
     let sas = service_accounts(&req.service_accounts, &namespace)?;
 
     reporter.step("finding the objects add-credspec made");
-    let mut bindings: Vec<ObjectRef> = sas.iter().map(|sa| objects::role_binding_ref(&role, sa)).collect();
+    let mut bindings: Vec<ObjectRef> = sas
+        .iter()
+        .map(|sa| objects::role_binding_ref(&role, sa))
+        .collect();
     for b in our_bindings_to(&cluster, &role).await? {
         if !bindings.contains(&b) {
             bindings.push(b);
@@ -323,8 +396,13 @@ pub async fn remove_credspec(req: &RemoveCredspecRequest, reporter: &dyn Reporte
     for (r, obj) in candidates.into_iter().zip(found) {
         match obj {
             None => {}
-            Some(o) if !is_ours(&o) => skipped.push(skip(&r, "not managed by kubectl-gmsa; left in place")),
-            Some(o) if r.kind == "RoleBinding" && o["roleRef"]["name"].as_str() != Some(role.as_str()) => {
+            Some(o) if !is_ours(&o) => {
+                skipped.push(skip(&r, "not managed by kubectl-gmsa; left in place"))
+            }
+            Some(o)
+                if r.kind == "RoleBinding"
+                    && o["roleRef"]["name"].as_str() != Some(role.as_str()) =>
+            {
                 skipped.push(skip(&r, "binds another role; left in place"))
             }
             Some(_) => to_delete.push(r),
@@ -337,9 +415,14 @@ pub async fn remove_credspec(req: &RemoveCredspecRequest, reporter: &dyn Reporte
         )
         .with_hint("`kubectl gmsa get` lists the credential specs"));
     }
-    let mut objects = delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?;
+    let mut objects =
+        delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?;
     objects.extend(skipped);
-    Ok(ApplyOutcome { dry_run: req.dry_run, objects, findings: vec![] })
+    Ok(ApplyOutcome {
+        dry_run: req.dry_run,
+        objects,
+        findings: vec![],
+    })
 }
 
 fn skip(r: &ObjectRef, reason: &str) -> ObjectOutcome {
@@ -351,11 +434,19 @@ fn skip(r: &ObjectRef, reason: &str) -> ObjectOutcome {
 /// Our RoleBindings (any namespace) that bind `role`. Empty when listing is not allowed.
 async fn our_bindings_to(cluster: &Cluster, role: &str) -> Result<Vec<ObjectRef>> {
     let mut out = vec![];
-    let result = list_all(cluster, &objects::RBAC.to_owned(), "RoleBinding", "rolebindings", Some(&our_selector()), |b: &Value| {
-        if b["roleRef"]["kind"] == "ClusterRole" && b["roleRef"]["name"].as_str() == Some(role) {
-            out.push(ObjectRef::of(b, "rolebindings"));
-        }
-    })
+    let result = list_all(
+        cluster,
+        objects::RBAC,
+        "RoleBinding",
+        "rolebindings",
+        Some(&our_selector()),
+        |b: &Value| {
+            if b["roleRef"]["kind"] == "ClusterRole" && b["roleRef"]["name"].as_str() == Some(role)
+            {
+                out.push(ObjectRef::of(b, "rolebindings"));
+            }
+        },
+    )
     .await;
     match result {
         Ok(()) => Ok(out),
@@ -431,12 +522,20 @@ pub async fn bind_role(req: &BindRoleRequest, reporter: &dyn Reporter) -> Result
     let sas = service_accounts(&req.service_accounts, &namespace)?;
     let credspec_name = match &cluster {
         Some(c) => {
-            let role = cluster::get(&c.client, &objects::cluster_role_ref(&req.cluster_role_name))
-                .await?
-                .ok_or_else(|| {
-                    Error::new(ErrorKind::NotFound, format!("cluster role {} does not exist", req.cluster_role_name))
-                        .with_hint("create it with `kubectl gmsa add-credspec ... --cluster-role-name NAME`")
-                })?;
+            let role = cluster::get(
+                &c.client,
+                &objects::cluster_role_ref(&req.cluster_role_name),
+            )
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("cluster role {} does not exist", req.cluster_role_name),
+                )
+                .with_hint(
+                    "create it with `kubectl gmsa add-credspec ... --cluster-role-name NAME`",
+                )
+            })?;
             role["metadata"]["annotations"][cluster::CREDSPEC_ANNOTATION]
                 .as_str()
                 .or_else(|| role["rules"][0]["resourceNames"][0].as_str())
@@ -447,11 +546,23 @@ pub async fn bind_role(req: &BindRoleRequest, reporter: &dyn Reporter) -> Result
     };
     let objs = sas
         .iter()
-        .map(|sa| (objects::role_binding_ref(&req.cluster_role_name, sa), objects::role_binding(&req.cluster_role_name, &credspec_name, sa)))
+        .map(|sa| {
+            (
+                objects::role_binding_ref(&req.cluster_role_name, sa),
+                objects::role_binding(&req.cluster_role_name, &credspec_name, sa),
+            )
+        })
         .collect();
-    let opts = ApplyOptions { overwrite: req.overwrite, dry_run: req.dry_run };
-    let objects = apply_all(cluster.as_ref(), objs, &opts, reporter).await?;
-    Ok(ApplyOutcome { dry_run: req.dry_run, objects, findings: vec![] })
+    let opts = ApplyOptions {
+        overwrite: req.overwrite,
+        dry_run: req.dry_run,
+    };
+    let objects = apply_all(cluster.as_ref(), objs, &opts, async { Ok(()) }, reporter).await?;
+    Ok(ApplyOutcome {
+        dry_run: req.dry_run,
+        objects,
+        findings: vec![],
+    })
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -468,25 +579,37 @@ pub struct UnbindRoleRequest {
 pub async fn unbind_role(req: &UnbindRoleRequest, reporter: &dyn Reporter) -> Result<ApplyOutcome> {
     objects::check_rbac_name("cluster role", &req.cluster_role_name)?;
     if req.dry_run == DryRun::Client {
-        return Err(Error::invalid("--dry-run=client is not available for removals; use --dry-run=server"));
+        return Err(Error::invalid(
+            "--dry-run=client is not available for removals; use --dry-run=server",
+        ));
     }
     let cluster = cluster::connect(&req.target).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), Some(&cluster)).await?;
     let sas = service_accounts(&req.service_accounts, &namespace)?;
-    let refs: Vec<ObjectRef> = sas.iter().map(|sa| objects::role_binding_ref(&req.cluster_role_name, sa)).collect();
+    let refs: Vec<ObjectRef> = sas
+        .iter()
+        .map(|sa| objects::role_binding_ref(&req.cluster_role_name, sa))
+        .collect();
     let found = try_join_all(refs.iter().map(|r| cluster::get(&cluster.client, r))).await?;
     let mut to_delete = vec![];
     let mut others = vec![];
     for (r, obj) in refs.into_iter().zip(found) {
         match obj {
             None => others.push(ObjectOutcome::new(&r, super::Action::Absent, None)),
-            Some(o) if !is_ours(&o) => others.push(skip(&r, "not managed by kubectl-gmsa; left in place")),
+            Some(o) if !is_ours(&o) => {
+                others.push(skip(&r, "not managed by kubectl-gmsa; left in place"))
+            }
             Some(_) => to_delete.push(r),
         }
     }
-    let mut objects = delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?;
+    let mut objects =
+        delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?;
     objects.extend(others);
-    Ok(ApplyOutcome { dry_run: req.dry_run, objects, findings: vec![] })
+    Ok(ApplyOutcome {
+        dry_run: req.dry_run,
+        objects,
+        findings: vec![],
+    })
 }
 
 // ---------------------------------------------------------------- get
@@ -546,7 +669,9 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
             account: s(&djc["MachineAccountName"]),
             domain: s(&djc["DnsName"]),
             net_bios_name: s(&djc["NetBiosName"]),
-            plugin_guid: cs["ActiveDirectoryConfig"]["HostAccountConfig"]["PluginGUID"].as_str().map(str::to_owned),
+            plugin_guid: cs["ActiveDirectoryConfig"]["HostAccountConfig"]["PluginGUID"]
+                .as_str()
+                .map(str::to_owned),
             cluster_roles: vec![],
             service_accounts: vec![],
             managed: is_ours(v),
@@ -560,16 +685,35 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                 Ok(())
             }
             None => {
-                return Err(Error::new(ErrorKind::NotFound, format!("credential spec {n} not found"))
-                    .with_hint("`kubectl gmsa get` lists them"))
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("credential spec {n} not found"),
+                )
+                .with_hint("`kubectl gmsa get` lists them"))
             }
         },
-        None => list_all(&cluster, &api_version, credspec::KIND, credspec::PLURAL, None, |v| collect(v, &mut items)).await,
+        None => {
+            list_all(
+                &cluster,
+                &api_version,
+                credspec::KIND,
+                credspec::PLURAL,
+                None,
+                |v| collect(v, &mut items),
+            )
+            .await
+        }
     };
     if let Err(e) = result {
         if e.kind == ErrorKind::NotFound {
-            return Err(Error::new(ErrorKind::NotFound, format!("the cluster at {} does not serve GMSACredentialSpec", cluster.server))
-                .with_hint("install it with `kubectl gmsa install-webhook`"));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the cluster at {} does not serve GMSACredentialSpec",
+                    cluster.server
+                ),
+            )
+            .with_hint("install it with `kubectl gmsa install-webhook`"));
         }
         return Err(e);
     }
@@ -577,28 +721,62 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
     // Who may use them: our cluster roles, and our role bindings of those roles.
     reporter.step("listing role bindings");
     let mut role_to_specs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let roles = list_all(&cluster, objects::RBAC, "ClusterRole", "clusterroles", Some(&our_selector()), |r| {
-        let name = r["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        for rule in r["rules"].as_array().into_iter().flatten() {
-            if rule["resources"].as_array().is_some_and(|a| a.iter().any(|x| x == credspec::PLURAL)) {
-                for n in rule["resourceNames"].as_array().into_iter().flatten().filter_map(|x| x.as_str()) {
-                    role_to_specs.entry(name.clone()).or_default().push(n.to_owned());
+    let roles = list_all(
+        &cluster,
+        objects::RBAC,
+        "ClusterRole",
+        "clusterroles",
+        Some(&our_selector()),
+        |r| {
+            let name = r["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            for rule in r["rules"].as_array().into_iter().flatten() {
+                if rule["resources"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == credspec::PLURAL))
+                {
+                    for n in rule["resourceNames"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| x.as_str())
+                    {
+                        role_to_specs
+                            .entry(name.clone())
+                            .or_default()
+                            .push(n.to_owned());
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await;
     let mut role_to_sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let bindings = list_all(&cluster, objects::RBAC, "RoleBinding", "rolebindings", Some(&our_selector()), |b| {
-        if let Some(role) = b["roleRef"]["name"].as_str() {
-            for s in b["subjects"].as_array().into_iter().flatten() {
-                if s["kind"] == "ServiceAccount" {
-                    let ns = s["namespace"].as_str().or(b["metadata"]["namespace"].as_str()).unwrap_or_default();
-                    role_to_sas.entry(role.to_owned()).or_default().push(format!("{ns}:{}", s["name"].as_str().unwrap_or_default()));
+    let bindings = list_all(
+        &cluster,
+        objects::RBAC,
+        "RoleBinding",
+        "rolebindings",
+        Some(&our_selector()),
+        |b| {
+            if let Some(role) = b["roleRef"]["name"].as_str() {
+                for s in b["subjects"].as_array().into_iter().flatten() {
+                    if s["kind"] == "ServiceAccount" {
+                        let ns = s["namespace"]
+                            .as_str()
+                            .or(b["metadata"]["namespace"].as_str())
+                            .unwrap_or_default();
+                        role_to_sas
+                            .entry(role.to_owned())
+                            .or_default()
+                            .push(format!("{ns}:{}", s["name"].as_str().unwrap_or_default()));
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await;
     for r in [roles, bindings] {
         match r {
@@ -610,7 +788,10 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
     let mut spec_to_roles: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (role, specs) in &role_to_specs {
         for s in specs {
-            spec_to_roles.entry(s.as_str()).or_default().push(role.as_str());
+            spec_to_roles
+                .entry(s.as_str())
+                .or_default()
+                .push(role.as_str());
         }
     }
     for item in &mut items {
@@ -658,13 +839,20 @@ pub async fn check_access(req: &CheckAccessRequest) -> Result<CheckAccessOutcome
     let cluster = cluster::connect(&req.target).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), Some(&cluster)).await?;
     let sas = service_accounts(&req.service_accounts, &namespace)?;
-    let answers = try_join_all(sas.iter().map(|sa| access::may_use(&cluster.client, &sa.namespace, &sa.name, &req.credspec_name))).await?;
+    let answers =
+        try_join_all(sas.iter().map(|sa| {
+            access::may_use(&cluster.client, &sa.namespace, &sa.name, &req.credspec_name)
+        }))
+        .await?;
     Ok(CheckAccessOutcome {
         credspec_name: req.credspec_name.clone(),
         answers: sas
             .iter()
             .zip(answers)
-            .map(|(sa, allowed)| AccessAnswer { service_account: sa.to_string(), allowed })
+            .map(|(sa, allowed)| AccessAnswer {
+                service_account: sa.to_string(),
+                allowed,
+            })
             .collect(),
     })
 }
@@ -700,9 +888,14 @@ impl std::fmt::Debug for CreateSecretRequest {
 }
 
 /// Write the domain-user Secret (`domain`, `username`, `password`).
-pub async fn create_secret(req: &CreateSecretRequest, reporter: &dyn Reporter) -> Result<ApplyOutcome> {
-    names::check_subdomain(&req.secret_name).map_err(|m| Error::invalid(format!("invalid secret name: {m}")))?;
-    names::check_dns_domain(&req.domain).map_err(|m| Error::invalid(format!("invalid domain: {m}")))?;
+pub async fn create_secret(
+    req: &CreateSecretRequest,
+    reporter: &dyn Reporter,
+) -> Result<ApplyOutcome> {
+    names::check_subdomain(&req.secret_name)
+        .map_err(|m| Error::invalid(format!("invalid secret name: {m}")))?;
+    names::check_dns_domain(&req.domain)
+        .map_err(|m| Error::invalid(format!("invalid domain: {m}")))?;
     if req.username.trim().is_empty() {
         return Err(Error::invalid("no domain user name given").with_hint("pass --username"));
     }
@@ -717,7 +910,9 @@ pub async fn create_secret(req: &CreateSecretRequest, reporter: &dyn Reporter) -
     }
     let cluster = connect_for(&req.target, req.dry_run).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), cluster.as_ref()).await?;
-    let b64 = |s: &str| serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).expect("serializes");
+    let b64 = |s: &str| {
+        serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).expect("serializes")
+    };
     let secret = json!({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -726,7 +921,21 @@ pub async fn create_secret(req: &CreateSecretRequest, reporter: &dyn Reporter) -
         "data": { "domain": b64(&req.domain), "username": b64(&req.username), "password": b64(&req.password) }
     });
     let r = ObjectRef::of(&secret, "secrets");
-    let opts = ApplyOptions { overwrite: req.overwrite, dry_run: req.dry_run };
-    let objects = apply_all(cluster.as_ref(), vec![(r, secret)], &opts, reporter).await?;
-    Ok(ApplyOutcome { dry_run: req.dry_run, objects, findings: vec![] })
+    let opts = ApplyOptions {
+        overwrite: req.overwrite,
+        dry_run: req.dry_run,
+    };
+    let objects = apply_all(
+        cluster.as_ref(),
+        vec![(r, secret)],
+        &opts,
+        async { Ok(()) },
+        reporter,
+    )
+    .await?;
+    Ok(ApplyOutcome {
+        dry_run: req.dry_run,
+        objects,
+        findings: vec![],
+    })
 }

@@ -12,7 +12,7 @@ mod directory;
 pub use credspecs::*;
 pub use directory::*;
 
-use futures::future::try_join_all;
+use futures::future::{join_all, try_join_all};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -119,7 +119,11 @@ pub(crate) async fn connect_for(target: &Target, dry_run: DryRun) -> Result<Opti
 }
 
 /// The namespace to use: the one given, else the kubeconfig context's, else `default`.
-pub(crate) async fn namespace_for(target: &Target, given: Option<&str>, cluster: Option<&Cluster>) -> Result<String> {
+pub(crate) async fn namespace_for(
+    target: &Target,
+    given: Option<&str>,
+    cluster: Option<&Cluster>,
+) -> Result<String> {
     let ns = match (given, cluster) {
         (Some(ns), _) => ns.to_owned(),
         (None, Some(c)) => c.default_namespace.clone(),
@@ -159,6 +163,7 @@ pub(crate) async fn apply_all(
     cluster: Option<&Cluster>,
     objects: Vec<(ObjectRef, Value)>,
     opts: &ApplyOptions,
+    precheck: impl std::future::Future<Output = Result<()>>,
     reporter: &dyn Reporter,
 ) -> Result<Vec<ObjectOutcome>> {
     let Some(cluster) = cluster else {
@@ -170,14 +175,37 @@ pub(crate) async fn apply_all(
     };
     let client = &cluster.client;
     reporter.step("reading existing objects");
-    let existing = try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r))).await?;
+    let (checked, existing) = tokio::join!(
+        precheck,
+        try_join_all(objects.iter().map(|(r, _)| cluster::get(client, r)))
+    );
+    checked?;
+    let existing = existing.map_err(|e| {
+            if e.kind == ErrorKind::Forbidden {
+                Error::new(
+                    ErrorKind::Forbidden,
+                    format!("the identity of this kubeconfig context may not read the objects this would write; nothing was changed: {}", e.message),
+                )
+                .with_hint("ask a cluster administrator for these permissions, or use a --context with them")
+            } else {
+                e
+            }
+        })?;
 
     // Decide, per object, what must happen; collect conflicts and permissions.
     let mut actions = vec![];
     let mut conflicts = vec![];
     let mut perms = vec![];
     for ((r, desired), before) in objects.iter().zip(&existing) {
-        let perm = |verb: &str| Permission::new(verb, r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name));
+        let perm = |verb: &str| {
+            Permission::new(
+                verb,
+                r.group(),
+                &r.plural,
+                r.namespace.as_deref(),
+                Some(&r.name),
+            )
+        };
         let action = match before {
             None => {
                 perms.push(perm("create"));
@@ -191,12 +219,21 @@ pub(crate) async fn apply_all(
                 } else {
                     if !opts.overwrite {
                         if !is_ours(obj) {
-                            conflicts.push(format!("  {} exists and is not managed by kubectl-gmsa", r.display()));
+                            conflicts.push(format!(
+                                "  {} exists and is not managed by kubectl-gmsa",
+                                r.display()
+                            ));
                         } else {
-                            conflicts.push(format!("  {} differs at {}", r.display(), diffs.join(", ")));
+                            conflicts.push(format!(
+                                "  {} differs at {}",
+                                r.display(),
+                                diffs.join(", ")
+                            ));
                         }
                     }
-                    if r.kind == "RoleBinding" && cluster::differences(&obj["roleRef"], &desired["roleRef"]).len() > 0 {
+                    if r.kind == "RoleBinding"
+                        && !cluster::differences(&obj["roleRef"], &desired["roleRef"]).is_empty()
+                    {
                         return Err(Error::new(
                             ErrorKind::Conflict,
                             format!("{} exists and refers to another role ({}); a binding's roleRef cannot change", r.display(), obj["roleRef"]["name"].as_str().unwrap_or("?")),
@@ -213,7 +250,10 @@ pub(crate) async fn apply_all(
     if !conflicts.is_empty() {
         return Err(Error::new(
             ErrorKind::Conflict,
-            format!("existing objects differ from what this would write; nothing was changed:\n{}", conflicts.join("\n")),
+            format!(
+                "existing objects differ from what this would write; nothing was changed:\n{}",
+                conflicts.join("\n")
+            ),
         )
         .with_hint("pass --overwrite to replace them"));
     }
@@ -222,42 +262,65 @@ pub(crate) async fn apply_all(
         require(cluster, &perms).await?;
     }
 
+    // All writes at once: they do not depend on each other on the server.
     let server_dry_run = opts.dry_run == DryRun::Server;
-    let mut outcomes = vec![];
-    for (i, ((r, desired), action)) in objects.iter().zip(&actions).enumerate() {
-        if *action == Action::Unchanged {
-            let o = ObjectOutcome::new(r, Action::Unchanged, existing[i].clone());
-            reporter.object(&o);
-            outcomes.push(o);
-            continue;
-        }
-        reporter.step(&format!("applying {}", r.display()));
-        match cluster::apply(client, r, desired, server_dry_run, opts.overwrite).await {
-            Ok(applied) => {
-                let o = ObjectOutcome::new(r, *action, Some(applied));
-                reporter.object(&o);
-                outcomes.push(o);
-            }
+    let pending: Vec<usize> = (0..objects.len())
+        .filter(|&i| actions[i] != Action::Unchanged)
+        .collect();
+    if !pending.is_empty() {
+        reporter.step(&format!(
+            "applying {} object{}",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let results = join_all(pending.iter().map(|&i| {
+        let (r, desired) = &objects[i];
+        cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
+    }))
+    .await;
+    let mut applied: Vec<Option<Value>> = vec![None; objects.len()];
+    let mut first_error = None;
+    for (&i, result) in pending.iter().zip(results) {
+        match result {
+            Ok(v) => applied[i] = Some(v),
             Err(e) => {
-                if !server_dry_run {
-                    let rolled = roll_back(client, &objects[..i], &actions[..i]).await;
-                    return Err(Error { message: format!("{}\n{rolled}", e.message), ..e });
-                }
-                return Err(e);
+                first_error.get_or_insert(e);
             }
         }
+    }
+    if let Some(e) = first_error {
+        if server_dry_run {
+            return Err(e);
+        }
+        let created: Vec<&ObjectRef> = pending
+            .iter()
+            .filter(|&&i| actions[i] == Action::Created && applied[i].is_some())
+            .map(|&i| &objects[i].0)
+            .collect();
+        let rolled = roll_back(client, &created).await;
+        return Err(Error {
+            message: format!("{}\n{rolled}", e.message),
+            ..e
+        });
+    }
+    let mut outcomes = vec![];
+    for (i, (r, _)) in objects.iter().enumerate() {
+        let o = match applied[i].take() {
+            Some(v) => ObjectOutcome::new(r, actions[i], Some(v)),
+            None => ObjectOutcome::new(r, Action::Unchanged, existing[i].clone()),
+        };
+        reporter.object(&o);
+        outcomes.push(o);
     }
     Ok(outcomes)
 }
 
-/// Delete the objects this run created, newest first; say what was done.
-async fn roll_back(client: &kube::Client, objects: &[(ObjectRef, Value)], actions: &[Action]) -> String {
+/// Delete the objects this run created; say what was done.
+async fn roll_back(client: &kube::Client, created: &[&ObjectRef]) -> String {
     let mut undone = vec![];
     let mut failed = vec![];
-    for ((r, _), a) in objects.iter().zip(actions).rev() {
-        if *a != Action::Created {
-            continue;
-        }
+    for r in created.iter().rev() {
         match cluster::delete(client, r, false).await {
             Ok(_) => undone.push(r.display()),
             Err(e) => failed.push(format!("{} ({})", r.display(), e.message)),
@@ -282,7 +345,15 @@ pub(crate) async fn delete_all(
 ) -> Result<Vec<ObjectOutcome>> {
     let perms: Vec<Permission> = objects
         .iter()
-        .map(|r| Permission::new("delete", r.group(), &r.plural, r.namespace.as_deref(), Some(&r.name)))
+        .map(|r| {
+            Permission::new(
+                "delete",
+                r.group(),
+                &r.plural,
+                r.namespace.as_deref(),
+                Some(&r.name),
+            )
+        })
         .collect();
     if !perms.is_empty() {
         reporter.step("checking permissions");
@@ -292,7 +363,15 @@ pub(crate) async fn delete_all(
     for r in objects {
         reporter.step(&format!("deleting {}", r.display()));
         let existed = cluster::delete(&cluster.client, &r, dry_run).await?;
-        let o = ObjectOutcome::new(&r, if existed { Action::Deleted } else { Action::Absent }, None);
+        let o = ObjectOutcome::new(
+            &r,
+            if existed {
+                Action::Deleted
+            } else {
+                Action::Absent
+            },
+            None,
+        );
         reporter.object(&o);
         outcomes.push(o);
     }
