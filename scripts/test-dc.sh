@@ -11,7 +11,9 @@
 #   bob (member of no group), all with random passwords kept in DIR.
 #
 #   scripts/test-dc.sh install          install what is missing (Samba 4.22 from
-#                                       bookworm-backports when available, else 4.17)
+#                                       bookworm-backports when available, else 4.17),
+#                                       and the Kerberos build dependencies
+#   scripts/test-dc.sh install-build-deps  only libkrb5-dev, libclang-dev, pkg-config
 #   scripts/test-dc.sh ensure [DIR]     provision once and start unless running;
 #                                       prints the env file's path on stdout
 #   scripts/test-dc.sh start [DIR]      same as ensure
@@ -146,6 +148,7 @@ cmd_install() {
         apt_update
         apt_get install --no-install-recommends "${missing[@]}"
     fi
+    cmd_install_build_deps
     # Debian's packages start a system-wide Samba; this machine's DC is ours.
     if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
         as_root systemctl disable --now samba-ad-dc smbd nmbd winbind >/dev/null 2>&1 || true
