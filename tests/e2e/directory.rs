@@ -553,3 +553,96 @@ fn errors_are_clear_and_write_nothing() {
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
 }
+
+#[test]
+fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
+    let d = dc();
+    let name = unique_account("kb");
+    samba_gmsa(&name);
+    d.ldbmodify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: msDS-GroupMSAMembership\nmsDS-GroupMSAMembership:: {}\n",
+        d.dn_of(&format!("{name}$")).unwrap(),
+        membership_of("WebHosts")
+    ));
+    let simple = gmsa_dc(
+        &s(&args(&["new-credspec", "--account", &name], &[])),
+        Some(d.admin()),
+    );
+    simple.ok();
+    let (_keep, cache) = gmsa_tests::dc::kinit(d.alice());
+    // ldap:// with Kerberos: GSSAPI sealing, no TLS.
+    let sealed = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--server", d.ldap()],
+        &cache,
+    );
+    sealed.ok();
+    // ldaps:// with Kerberos: GSSAPI inside TLS.
+    let tls = gmsa_tests::dc::gmsa_krb(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--server",
+            d.ldaps(),
+            "--ca-file",
+            d.ca(),
+        ],
+        &cache,
+    );
+    tls.ok();
+    assert_eq!(sealed.stdout, simple.stdout);
+    assert_eq!(tls.stdout, simple.stdout);
+
+    // The sealed connection is encrypted: a member of WebHosts reads the password.
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["check-account", &name, "--server", d.ldap(), "-o", "json"],
+        &cache,
+    );
+    let v: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}\n{}", r.stdout, r.stderr));
+    assert!(
+        v["bound_as"].as_str().unwrap().ends_with("\\alice"),
+        "{v:#}"
+    );
+    if d.serves_managed_passwords() {
+        assert_eq!(status(&v, "password-readable"), "pass", "{v:#}");
+    }
+
+    // No ticket: Unauthorized, with a hint to kinit.
+    let empty = tempfile::tempdir().unwrap();
+    let none = format!("FILE:{}", empty.path().join("none").display());
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--server", d.ldap()],
+        &none,
+    );
+    assert_eq!(r.code, 9, "{}", r.stderr);
+    assert!(r.stderr.contains("kinit"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+/// `msDS-GroupMSAMembership` allowing one group, built by Samba's own Python (not our codec).
+fn membership_of(group: &str) -> String {
+    let d = dc();
+    let sid = d
+        .ldbsearch(
+            d.base_dn(),
+            "sub",
+            &format!("(sAMAccountName={group})"),
+            &["objectSid"],
+        )
+        .remove(0)["objectSid"][0]
+        .clone();
+    let script = format!(
+        "import base64\nfrom samba.ndr import ndr_pack\nfrom samba.dcerpc import security\nsd = security.descriptor.from_sddl('O:BAD:(A;;0xf01ff;;;{sid})', security.dom_sid('{sid}'))\nprint(base64.b64encode(ndr_pack(sd)).decode())"
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

@@ -256,3 +256,49 @@ pub fn gmsa_dc(args: &[&str], login: Option<Login<'_>>) -> Run {
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
+
+/// A Kerberos ticket cache of the test realm for `login` (kinit with the DC's own
+/// krb5.conf; the password goes on kinit's standard input). Keep the directory alive.
+pub fn kinit(login: Login<'_>) -> (tempfile::TempDir, String) {
+    let d = dc();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = format!("FILE:{}", dir.path().join("ccache").display());
+    let principal =
+        login.user.split('@').next().unwrap().to_owned() + "@" + d.var("GMSA_TEST_DC_REALM");
+    let mut child = Command::new("kinit")
+        .arg(&principal)
+        .env("KRB5_CONFIG", d.var("GMSA_TEST_DC_KRB5_CONFIG"))
+        .env("KRB5CCNAME", &cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kinit (krb5-user)");
+    writeln!(child.stdin.take().unwrap(), "{}", login.password).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kinit {principal} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, cache)
+}
+
+/// Run `kubectl-gmsa ARGS` with no `--user`: Kerberos with the ticket cache `cache`.
+pub fn gmsa_krb(args: &[&str], cache: &str) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GMSA_LDAP_PASSWORD")
+        .env("KRB5_CONFIG", dc().var("GMSA_TEST_DC_KRB5_CONFIG"))
+        .env("KRB5CCNAME", cache);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let o = cmd.output().expect("spawn kubectl-gmsa");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
