@@ -535,58 +535,16 @@ pub async fn check_account(
 
     reporter.step("reading the KDS root keys");
     let (container, keys) = domain::kds_root_keys(&mut dir).await?;
-    let now = now_unix();
-    let usable = keys
-        .iter()
-        .filter(|k| k.use_start_unix.is_some_and(|t| t <= now))
-        .count();
     let password_read = checks
         .iter()
         .any(|c| c.check == "password-readable" && c.status == CheckStatus::Pass);
-    let kds_fix = "create one: Add-KdsRootKey -EffectiveImmediately (usable after 10 hours; in a single-DC lab back-date it with -EffectiveTime ((Get-Date).AddHours(-10)); Samba: samba-tool domain kds root-key create)";
-    if usable > 0 {
-        checks.push(finding(
-            "kds-root-key",
-            CheckStatus::Pass,
-            format!("{usable} usable KDS root key(s)"),
-            None,
-        ));
-    } else if let Some(first) = keys.iter().filter_map(|k| k.use_start_unix).min() {
-        checks.push(finding(
-            "kds-root-key",
-            CheckStatus::Fail,
-            format!(
-                "no KDS root key is usable yet; the first becomes usable in {} minutes",
-                (first - now).max(0) / 60 + 1
-            ),
-            Some("wait until then, or back-date a key in a lab".into()),
-        ));
-    } else if password_read {
-        checks.push(finding(
-            "kds-root-key",
-            CheckStatus::Pass,
-            format!("a usable KDS root key exists (the domain controller computed the password; {who} may not list the keys)"),
-            None,
-        ));
-    } else if container {
-        checks.push(finding(
-            "kds-root-key",
-            CheckStatus::Warn,
-            format!("no KDS root key visible to {who} (only administrators may usually list them)"),
-            Some(format!(
-                "check as a domain admin; if there is none, {kds_fix}"
-            )),
-        ));
-    } else {
-        checks.push(finding(
-            "kds-root-key",
-            CheckStatus::Fail,
-            format!(
-                "no KDS root key: the Master Root Keys container is absent (or hidden from {who})"
-            ),
-            Some(kds_fix.into()),
-        ));
-    }
+    checks.push(kds_finding(
+        container,
+        &keys,
+        now_unix(),
+        password_read,
+        &who,
+    ));
 
     let server = dir.server.clone();
     let stats = dir.close().await;
@@ -601,6 +559,66 @@ pub async fn check_account(
         passed,
         stats,
     })
+}
+
+/// The KDS root key finding: usable keys pass; keys not yet usable fail; a password the
+/// DC computed proves a usable key; an empty but visible container is a warning (non-admins
+/// usually cannot list keys); no container fails.
+fn kds_finding(
+    container: bool,
+    keys: &[domain::KdsRootKey],
+    now: i64,
+    password_read: bool,
+    who: &str,
+) -> AccountCheck {
+    let usable = keys
+        .iter()
+        .filter(|k| k.use_start_unix.is_some_and(|t| t <= now))
+        .count();
+    let kds_fix = "create one: Add-KdsRootKey -EffectiveImmediately (usable after 10 hours; in a single-DC lab back-date it with -EffectiveTime ((Get-Date).AddHours(-10)); Samba: samba-tool domain kds root-key create)";
+    if usable > 0 {
+        finding(
+            "kds-root-key",
+            CheckStatus::Pass,
+            format!("{usable} usable KDS root key(s)"),
+            None,
+        )
+    } else if let Some(first) = keys.iter().filter_map(|k| k.use_start_unix).min() {
+        finding(
+            "kds-root-key",
+            CheckStatus::Fail,
+            format!(
+                "no KDS root key is usable yet; the first becomes usable in {} minutes",
+                (first - now).max(0) / 60 + 1
+            ),
+            Some("wait until then, or back-date a key in a lab".into()),
+        )
+    } else if password_read {
+        finding(
+            "kds-root-key",
+            CheckStatus::Pass,
+            format!("a usable KDS root key exists (the domain controller computed the password; {who} may not list the keys)"),
+            None,
+        )
+    } else if container {
+        finding(
+            "kds-root-key",
+            CheckStatus::Warn,
+            format!("no KDS root key visible to {who} (only administrators may usually list them)"),
+            Some(format!(
+                "check as a domain admin; if there is none, {kds_fix}"
+            )),
+        )
+    } else {
+        finding(
+            "kds-root-key",
+            CheckStatus::Fail,
+            format!(
+                "no KDS root key: the Master Root Keys container is absent (or hidden from {who})"
+            ),
+            Some(kds_fix.into()),
+        )
+    }
 }
 
 // ---------------------------------------------------------------- create-account
@@ -966,6 +984,37 @@ mod tests {
         let wire = ldif_attrs(&add);
         assert_eq!(wire[1].0, "msDS-GroupMSAMembership");
         assert_eq!(wire[1].1[0], sd);
+    }
+
+    #[test]
+    fn kds_root_key_findings() {
+        let key = |t: i64| domain::KdsRootKey {
+            dn: "CN=k".into(),
+            use_start_unix: Some(t),
+        };
+        let now = 1_000_000;
+        assert_eq!(
+            kds_finding(true, &[key(now - 1)], now, false, "u").status,
+            CheckStatus::Pass
+        );
+        let future = kds_finding(true, &[key(now + 600)], now, false, "u");
+        assert_eq!(future.status, CheckStatus::Fail);
+        assert!(
+            future.message.contains("in 11 minutes"),
+            "{}",
+            future.message
+        );
+        assert_eq!(
+            kds_finding(true, &[], now, true, "u").status,
+            CheckStatus::Pass
+        );
+        assert_eq!(
+            kds_finding(true, &[], now, false, "u").status,
+            CheckStatus::Warn
+        );
+        let missing = kds_finding(false, &[], now, false, "u");
+        assert_eq!(missing.status, CheckStatus::Fail);
+        assert!(missing.fix.unwrap().contains("Add-KdsRootKey"));
     }
 
     #[test]
