@@ -546,6 +546,16 @@ fn errors_are_clear_and_write_nothing() {
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
     assert_eq!(d.dn_of(&format!("{fresh}G")), None);
 
+    // Insufficient rights: a plain user may not create accounts.
+    let a = args(
+        &["create-account", &fresh, "--allowed-principal", "WebHosts"],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.alice()));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("insufficient rights"), "{}", r.stderr);
+    assert_eq!(d.dn_of(&format!("{fresh}$")), None);
+
     // No password at all and no terminal: a clear error, nothing asked.
     let mut a = args(&["new-credspec", "--account", &name], &[]);
     a.extend(["--user".to_string(), "x@gmsa.test".to_string()]);
