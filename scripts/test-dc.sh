@@ -3,7 +3,8 @@
 #
 # Provisions a throwaway domain (realm GMSA.TEST, NetBIOS GMSATEST, DC dc1.gmsa.test)
 # into DIR and runs `samba -M single` on 127.0.0.1 only (LDAP 389, LDAPS 636,
-# Kerberos 88; no DNS server, `dns forwarder = 127.0.0.1`). Its TLS certificate
+# Kerberos 88, DNS 53 with the domain's SRV records; `dns forwarder = 127.0.0.1`, so
+# nothing is forwarded off loopback). Its TLS certificate
 # comes from a CA made here, with SANs dc1.gmsa.test and 127.0.0.1 only: on
 # purpose NOT `localhost`, so ldaps://localhost is a hostname-mismatch case that
 # still reaches 127.0.0.1. Test principals made at provisioning time:
@@ -298,7 +299,7 @@ provision() {
         --option="bind interfaces only = yes" \
         --option="disable netbios = yes" \
         --option="dns forwarder = 127.0.0.1" \
-        --option="server services = rpc, ldap, cldap, kdc" \
+        --option="server services = rpc, ldap, cldap, kdc, dns" \
         --option="ldap server require strong auth = allow_sasl_over_tls" \
         --option="tls enabled = yes" \
         --option="tls keyfile = $dir/tls/server.key" \
@@ -419,6 +420,7 @@ write_env() {
             kv GMSA_TEST_DC_BOB_USER "bob@$DNS_DOMAIN"
             kv GMSA_TEST_DC_BOB_PASSWORD "$BOB_PASSWORD"
             kv GMSA_TEST_DC_GROUP "WebHosts"
+            kv GMSA_TEST_DC_DNS_SERVER "127.0.0.1"
         } >"$dir/dc.env.tmp"
     )
     mv -f "$dir/dc.env.tmp" "$dir/dc.env"
@@ -436,12 +438,14 @@ cmd_ensure() {
     fi
     stop_samba "$dir" # leftovers of a crashed or half-started DC
     cmd_install
-    for p in 389 636 88; do
+    for p in 389 636 88 53; do
         port_in_use "$p" && die "port $p is in use on this machine (another DC?); stop it first (scripts/test-dc.sh stop [DIR])"
     done
     started=$(date +%s.%N)
     [[ -f $dir/provisioned ]] || provision "$dir"
-    log "starting samba on 127.0.0.1 (ldap 389, ldaps 636, kerberos 88)"
+    # DCs provisioned by an older version of this script ran no DNS server.
+    sed -i 's/^\(\s*server services = rpc, ldap, cldap, kdc\)$/\1, dns/' "$dir/samba/etc/smb.conf"
+    log "starting samba on 127.0.0.1 (ldap 389, ldaps 636, kerberos 88, dns 53)"
     if ! start_samba "$dir"; then
         tail -n 40 "$dir/samba.out" >&2
         stop_samba "$dir"
@@ -452,6 +456,18 @@ cmd_ensure() {
         samba_spnupdate -s "$dir/samba/etc/smb.conf" >"$dir/spnupdate.log" 2>&1 ||
             log "warning: samba_spnupdate failed (log: $dir/spnupdate.log)"
         touch "$dir/spn-updated"
+    fi
+    if [[ ! -f $dir/dns-a-added ]]; then
+        # The DC's own A record (normally added by the dnsupdate service), so that the SRV
+        # records' target resolves. The password goes through the environment, not argv.
+        # shellcheck disable=SC1091
+        if (source "$dir/passwords" && PASSWD=$ADMIN_PASSWORD timeout 60 samba-tool dns add 127.0.0.1 "$DNS_DOMAIN" "$HOST" A 127.0.0.1 \
+            -U Administrator -s "$dir/samba/etc/smb.conf") >"$dir/dns-add.log" 2>&1 ||
+            grep -q 'already exists' "$dir/dns-add.log"; then
+            touch "$dir/dns-a-added"
+        else
+            log "warning: adding the A record of $FQDN failed (log: $dir/dns-add.log)"
+        fi
     fi
     write_env "$dir"
     log "ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s: $dir/dc.env"

@@ -747,3 +747,58 @@ async fn new_credspec_from_the_dc_goes_into_the_cluster() {
     let stored = serde_json::to_value(api.get(&res_name2).await.unwrap()).unwrap();
     assert_eq!(stored["credspec"], spec);
 }
+
+/// `--domain` alone: the DC comes from the SRV records `_ldap._tcp.dc._msdcs.<domain>`
+/// (asked of the DC's own DNS server on 127.0.0.1), and TLS and Kerberos use its name.
+#[test]
+fn domain_alone_finds_the_dc_through_dns_srv_records() {
+    let d = dc();
+    let name = unique_account("sr");
+    samba_gmsa(&name);
+    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
+    let by_server = gmsa_dc(
+        &s(&args(&["new-credspec", "--account", &name], &[])),
+        Some(d.bob()),
+    );
+    by_server.ok();
+    // Simple bind: StartTLS to dc1.gmsa.test, verified against the certificate's DNS name.
+    let r = gmsa_dc(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--domain",
+            domain,
+            "--ca-file",
+            d.ca(),
+        ],
+        Some(d.bob()),
+    );
+    r.ok();
+    assert_eq!(r.stdout, by_server.stdout);
+    // Kerberos: ldap/dc1.gmsa.test from the SRV target.
+    let (_keep, cache) = gmsa_tests::dc::kinit(d.bob());
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--domain", domain],
+        &cache,
+    );
+    r.ok();
+    assert_eq!(r.stdout, by_server.stdout);
+    // A domain with no DC: not found, and it says where it looked.
+    let r = gmsa_dc(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--domain",
+            "nodc.gmsa.test",
+        ],
+        Some(d.bob()),
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("_ldap._tcp.dc._msdcs.nodc.gmsa.test"),
+        "{}",
+        r.stderr
+    );
+}

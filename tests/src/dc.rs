@@ -238,9 +238,11 @@ pub fn unique_account(prefix: &str) -> String {
 /// with no `--user` at all.
 pub fn gmsa_dc(args: &[&str], login: Option<Login<'_>>) -> Run {
     let mut cmd = Command::new(bin());
+    // DNS (for --domain without --server) only ever asks the DC on loopback.
     cmd.args(args)
         .env("NO_COLOR", "1")
-        .env_remove("GMSA_LDAP_PASSWORD");
+        .env_remove("GMSA_LDAP_PASSWORD")
+        .env("GMSA_DNS_SERVER", dc().var("GMSA_TEST_DC_DNS_SERVER"));
     if let Some(l) = login {
         cmd.arg("--user")
             .arg(l.user)
@@ -290,6 +292,7 @@ pub fn gmsa_krb(args: &[&str], cache: &str) -> Run {
     cmd.args(args)
         .env("NO_COLOR", "1")
         .env_remove("GMSA_LDAP_PASSWORD")
+        .env("GMSA_DNS_SERVER", dc().var("GMSA_TEST_DC_DNS_SERVER"))
         .env("KRB5_CONFIG", dc().var("GMSA_TEST_DC_KRB5_CONFIG"))
         .env("KRB5CCNAME", cache);
     cmd.stdin(Stdio::null())

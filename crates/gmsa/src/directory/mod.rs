@@ -4,6 +4,7 @@
 //! encodings (SID, GUID, security descriptor) in `codec`.
 
 pub mod codec;
+pub mod dns;
 pub mod domain;
 
 use std::path::PathBuf;
@@ -410,10 +411,23 @@ impl Directory {
     /// Connect, read rootDSE and bind, as the target says. Refuses a simple bind over an
     /// unencrypted connection: `ldap://` with `--user` always uses StartTLS.
     pub async fn connect(target: &DirectoryTarget) -> Result<Directory> {
-        let url = target.server_url()?;
+        let timeout = target.timeout();
+        // `--domain` alone: the DCs from DNS SRV records, else ldap://<domain>.
+        let (url, stream) = match (&target.server, &target.domain) {
+            (None, Some(domain)) => {
+                target.server_url()?; // validates the domain name
+                match dns::find_dcs(domain, timeout).await {
+                    Ok(dcs) => connect_first(&dcs, timeout).await?,
+                    Err(e) if e.kind == ErrorKind::Config => (target.server_url()?, None),
+                    Err(e) => {
+                        return Err(e.context(format_args!("find a domain controller of {domain}")))
+                    }
+                }
+            }
+            _ => (target.server_url()?, None),
+        };
         let server = url.url();
         let auth = target.auth();
-        let timeout = target.timeout();
         let password = match auth {
             AuthMethod::Simple => {
                 let p = target.password.clone().unwrap_or_default();
@@ -443,6 +457,10 @@ impl Directory {
             .set_starttls(starttls);
         if url.tls || starttls {
             settings = settings.set_config(tls_config(target.ca_file.as_deref())?);
+        }
+        if let Some(stream) = stream {
+            // Connected to the address DNS gave; the URL keeps the DC's name for TLS and Kerberos.
+            settings = settings.set_std_stream(ldap3::StdStream::Tcp(stream));
         }
         let mut stats = ConnectionStats {
             connections: 1,
@@ -649,6 +667,49 @@ impl Directory {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.ldap.unbind()).await;
         self.stats
     }
+}
+
+/// Connect to the first reachable DC of an SRV answer: its URL (by name) and the stream.
+async fn connect_first(
+    dcs: &[dns::SrvRecord],
+    timeout: Duration,
+) -> Result<(ServerUrl, Option<std::net::TcpStream>)> {
+    let mut tried = vec![];
+    for dc in dcs {
+        let url = ServerUrl {
+            tls: false,
+            host: dc.target.clone(),
+            port: dc.port,
+        };
+        for ip in &dc.addresses {
+            let addr = std::net::SocketAddr::new(*ip, dc.port);
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => {
+                    let s = s.into_std().map_err(|e| {
+                        Error::new(
+                            ErrorKind::Internal,
+                            format!("failed to use the connection to {addr}: {e}"),
+                        )
+                    })?;
+                    return Ok((url, Some(s)));
+                }
+                Ok(Err(e)) => tried.push(format!("{} ({addr}): {e}", dc.target)),
+                Err(_) => tried.push(format!("{} ({addr}): timed out", dc.target)),
+            }
+        }
+        if dc.addresses.is_empty() {
+            // No address from that DNS server: let the system resolver try the name.
+            return Ok((url, None));
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Unreachable,
+        format!(
+            "no domain controller could be reached: {}",
+            tried.join("; ")
+        ),
+    )
+    .with_hint("pass --server with a reachable domain controller"))
 }
 
 fn ms(t: Instant) -> f64 {
