@@ -11,6 +11,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// Overrides the nameserver (`IP` or `IP:PORT`).
 pub const DNS_SERVER_ENV: &str = "GMSA_DNS_SERVER";
 
+/// An answer: response code, SRV records, and A records by owner name.
+type Answer = (u16, Vec<SrvRecord>, Vec<(String, Ipv4Addr)>);
+
 const TYPE_A: u16 = 1;
 const TYPE_SRV: u16 = 33;
 
@@ -89,7 +92,7 @@ fn u16_at(msg: &[u8], pos: usize) -> std::result::Result<u16, String> {
 pub(crate) fn parse(
     msg: &[u8],
     id: u16,
-) -> std::result::Result<(u16, Vec<SrvRecord>, Vec<(String, Ipv4Addr)>), String> {
+) -> std::result::Result<Answer, String> {
     if msg.len() < 12 || u16_at(msg, 0)? != id {
         return Err("not an answer to our question".into());
     }
@@ -135,7 +138,7 @@ async fn ask(
     name: &str,
     qtype: u16,
     timeout: Duration,
-) -> Result<(u16, Vec<SrvRecord>, Vec<(String, Ipv4Addr)>)> {
+) -> Result<Answer> {
     let fail = |m: String| {
         Error::new(
             ErrorKind::Unreachable,
