@@ -104,9 +104,17 @@ impl TestDc {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8(out.stdout).unwrap();
+        // LDIF folds long lines: a line starting with one space continues the previous one.
+        let mut lines: Vec<String> = vec![];
+        for line in text.lines() {
+            match (line.strip_prefix(' '), lines.last_mut()) {
+                (Some(rest), Some(prev)) => prev.push_str(rest),
+                _ => lines.push(line.to_owned()),
+            }
+        }
         let mut entries = vec![];
         let mut cur: Option<HashMap<String, Vec<String>>> = None;
-        for line in text.lines() {
+        for line in &lines {
             if line.starts_with("# record") {
                 if let Some(e) = cur.take() {
                     entries.push(e);
