@@ -432,9 +432,19 @@ cmd_ensure() {
     chmod 0700 "$dir"
     exec 9>"$dir/lock"
     flock 9
-    if samba_pid "$dir" >/dev/null && [[ -f $dir/dc.env ]] && ldaps_ready "$dir"; then
-        printf '%s\n' "$dir/dc.env"
-        return 0
+    if samba_pid "$dir" >/dev/null && [[ -f $dir/dc.env ]]; then
+        # Running: wait out a slow answer (a busy machine) rather than restart a DC that
+        # other test processes are using.
+        local i
+        for ((i = 0; i < 6; i++)); do
+            if ldaps_ready "$dir"; then
+                printf '%s\n' "$dir/dc.env"
+                return 0
+            fi
+            samba_pid "$dir" >/dev/null || break
+            sleep 1
+        done
+        log "the DC in $dir does not answer; restarting it"
     fi
     stop_samba "$dir" # leftovers of a crashed or half-started DC
     cmd_install
