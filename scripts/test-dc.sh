@@ -36,7 +36,6 @@ HOST=dc1
 FQDN=$HOST.$DNS_DOMAIN
 BASE_DN=DC=gmsa,DC=test
 READY_TIMEOUT=90
-PY=/usr/bin/python3
 
 log() { printf 'test-dc: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -127,7 +126,10 @@ cmd_install() {
         command -v "$t" >/dev/null || tools+=("$t")
     done
     if [[ ${#tools[@]} -gt 0 ]]; then
-        pkg_installed openssl && pkg_installed util-linux || { apt_update; apt_get install --no-install-recommends openssl util-linux; }
+        if ! pkg_installed openssl || ! pkg_installed util-linux; then
+            apt_update
+            apt_get install --no-install-recommends openssl util-linux
+        fi
     fi
     local samba_pkgs=(samba-ad-dc samba-ad-provision samba python3-samba ldb-tools winbind samba-common-bin samba-dsdb-modules)
     local base_pkgs=(ldap-utils krb5-user)
