@@ -66,11 +66,39 @@ MEM_KUBECTL=$(peak kubectl apply --server-side -f "$WORK/objects.yaml")
 $REMOVE_GMSA >/dev/null 2>&1 || true
 $REMOVE_KUBECTL >/dev/null 2>&1 || true
 
-python3 - "$WORK" "$MEM_GMSA" "$MEM_KUBECTL" "$RUNS" > "$WORK/table.md" <<'PY'
+# A large cluster: 5,000 credential specs, 5,000 cluster roles and 5,000 role bindings of
+# ours (created once per bench cluster), then `get` pages through all of them.
+LARGE=5000
+have=$(kubectl get gmsacredentialspecs -l bench=large -o name 2>/dev/null | wc -l)
+if [[ $have -lt $LARGE ]]; then
+    log "creating $LARGE credential specs, cluster roles and role bindings (once)"
+    python3 - "$LARGE" "$SPEC" > "$WORK/large.json" <<'PY'
+import json, sys
+n, spec = int(sys.argv[1]), json.load(open(sys.argv[2]))
+items = []
+ours = {"app.kubernetes.io/managed-by": "kubectl-gmsa", "bench": "large"}
+for i in range(n):
+    name = f"large-{i:05d}"
+    items.append({"apiVersion": "windows.k8s.io/v1", "kind": "GMSACredentialSpec", "metadata": {"name": name, "labels": ours}, "credspec": spec})
+    items.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name + "-user", "labels": ours},
+                  "rules": [{"apiGroups": ["windows.k8s.io"], "resources": ["gmsacredentialspecs"], "verbs": ["use"], "resourceNames": [name]}]})
+    items.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name + "-user-app", "namespace": "bench", "labels": ours},
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name + "-user"},
+                  "subjects": [{"kind": "ServiceAccount", "name": "app", "namespace": "bench"}]})
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+PY
+    kubectl create -f "$WORK/large.json" >/dev/null 2>&1 || kubectl apply --server-side -f "$WORK/large.json" >/dev/null
+fi
+log "get over $LARGE credential specs"
+hyperfine --style none --runs 5 --warmup 1 --export-json "$WORK/large-get.json" -n "kubectl gmsa get ($LARGE specs)" "$BIN get" -n "kubectl get gmsacredentialspecs ($LARGE)" "kubectl get gmsacredentialspecs" >/dev/null 2>&1
+MEM_GET=$(peak "$BIN" get)
+MEM_KGET=$(peak kubectl get gmsacredentialspecs)
+
+python3 - "$WORK" "$MEM_GMSA" "$MEM_KUBECTL" "$RUNS" "$MEM_GET" "$MEM_KGET" > "$WORK/table.md" <<'PY'
 import json, sys, statistics
 work, mem_g, mem_k, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rows = []
-for f in ["create", "reapply", "remove", "help"]:
+for f in ["create", "reapply", "remove", "help", "large-get"]:
     res = json.load(open(f"{work}/{f}.json"))["results"]
     ours, theirs = res[0], res[1]
     mo, mt = statistics.median(ours["times"]) * 1000, statistics.median(theirs["times"]) * 1000
@@ -82,6 +110,8 @@ for a, ma, b, mb, r in rows:
 print()
 print(f"Peak memory (max RSS, median of 5): kubectl gmsa add-credspec {mem_g/1024:.1f} MiB, "
       f"kubectl apply --server-side {mem_k/1024:.1f} MiB, ratio {mem_g/mem_k:.2f}.")
+mem_get, mem_kget = int(sys.argv[5]), int(sys.argv[6])
+print(f"Peak memory of get over 5,000 credential specs: kubectl gmsa get {mem_get/1024:.1f} MiB, kubectl get {mem_kget/1024:.1f} MiB.")
 print(f"\n{runs} runs per command after 2 warm-ups; hyperfine; same local kube-apiserver 1.20 in one run.")
 PY
 cat "$WORK/table.md"

@@ -224,6 +224,15 @@ is_our_process() {
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/"
 }
 
+# Is the process of a pid file still running (whatever it runs yet)?
+alive() {
+    local f=$1/$2.pid pid state
+    [[ -f $f ]] || return 1
+    pid=$(<"$f")
+    kill -0 "$pid" 2>/dev/null || return 1
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ $state != Z && $state != X ]]
+}
 pid_of() {
     local f=$1/$2.pid pid
     [[ -f $f ]] || return 1
@@ -402,7 +411,8 @@ start_etcd() {
         --initial-cluster="default=http://127.0.0.1:$ETCD_PEER_PORT" \
         --logger=zap --log-outputs=stderr
     for ((i = 0; i < 300; i++)); do
-        pid_of "$dir" etcd >/dev/null || break
+        # Alive? (Not pid_of: between fork and exec the child's command line is not yet etcd's.)
+        alive "$dir" etcd || break
         if curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'; then
             return 0
         fi
@@ -430,7 +440,7 @@ start_apiserver() {
         --disable-admission-plugins=ServiceAccount \
         --allow-privileged=true
     for ((i = 0; i < READY_TIMEOUT * 4; i++)); do
-        if ! pid_of "$dir" kube-apiserver >/dev/null; then
+        if ! alive "$dir" kube-apiserver; then
             log "kube-apiserver exited"
             return 1
         fi

@@ -17,5 +17,15 @@ fn main() {
         std::env::var("TARGET").unwrap_or_default()
     );
     println!("cargo:rerun-if-env-changed=GMSA_COMMIT");
-    println!("cargo:rerun-if-changed=../../.git/HEAD");
+    // Rebuild when the checked-out commit changes (the git dir differs in a worktree).
+    if let Some(head) = std::process::Command::new("git")
+        .args(["rev-parse", "--git-path", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|p| std::path::Path::new(p).exists())
+    {
+        println!("cargo:rerun-if-changed={head}");
+    }
 }

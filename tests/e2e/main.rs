@@ -4,3 +4,4 @@ mod directory;
 mod faults;
 mod files;
 mod krew;
+mod wizard;

@@ -156,31 +156,50 @@ fn http_get(path: &str) -> http::Request<Vec<u8>> {
     http::Request::get(path).body(vec![]).unwrap()
 }
 
-/// The built `kubectl-gmsa` binary (built once per test process if needed).
+/// The built `kubectl-gmsa` binary. `scripts/test.sh` builds the workspace first; when the
+/// binary is missing or older than a source file of the CLI or the core, it is built here
+/// (the whole workspace's binaries, so that features match the test build's).
 pub fn bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         // target/<profile>/deps/e2e-xxxx -> target/<profile>/kubectl-gmsa
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "kubectl-gmsa",
-                "--bin",
-                "kubectl-gmsa",
-            ])
-            .current_dir(workspace_root())
-            .env("CARGO_TARGET_DIR", dir.parent().unwrap())
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build of kubectl-gmsa failed");
-        dir.join(format!("kubectl-gmsa{}", std::env::consts::EXE_SUFFIX))
+        let bin = dir.join(format!("kubectl-gmsa{}", std::env::consts::EXE_SUFFIX));
+        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+        let stale = match built {
+            None => true,
+            Some(t) => ["crates/gmsa", "crates/kubectl-gmsa"]
+                .iter()
+                .any(|d| newer_than(&workspace_root().join(d), t)),
+        };
+        if stale {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--workspace", "--bins"])
+                .current_dir(workspace_root())
+                .env("CARGO_TARGET_DIR", dir.parent().unwrap())
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "cargo build of kubectl-gmsa failed");
+        }
+        bin
     })
     .clone()
+}
+
+fn newer_than(dir: &Path, t: std::time::SystemTime) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            newer_than(&p, t)
+        } else {
+            e.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > t)
+        }
+    })
 }
 
 /// The result of one CLI run.

@@ -188,7 +188,7 @@ pub fn check_netbios(name: &str) -> Result<(), String> {
     }
     if let Some(c) = name
         .chars()
-        .find(|c| "\\/:*?\"<>|. ".contains(*c) || c.is_control())
+        .find(|c| "\\/:*?\"<>|. ;,+=[]".contains(*c) || c.is_control())
     {
         return Err(format!(
             "\"{name}\" contains '{c}', which a NetBIOS domain name may not contain"

@@ -123,6 +123,15 @@ pub enum Command {
     ///
     /// Example: kubectl gmsa create-account WebApp01 --allowed-principal WebApp01Hosts --server ldaps://dc1.contoso.com
     CreateAccount(crate::directory_cmds::CreateAccountArgs),
+    /// Walk through adding a credential spec, one question at a time.
+    ///
+    /// Shows the cluster and your permissions, lints the credential spec, suggests names,
+    /// asks who may use it and whether the nodes are domain joined, previews every object,
+    /// applies on confirmation, checks access, and prints the pod spec lines and the
+    /// equivalent command. Every question has a flag; --yes (or no terminal) asks nothing.
+    ///
+    /// Example: kubectl gmsa wizard
+    Wizard(crate::wizard::WizardArgs),
     /// Print the version, commit and target of this build.
     Version(VersionArgs),
 }

@@ -6,6 +6,7 @@ mod directory_cmds;
 mod output;
 mod progress;
 mod version;
+mod wizard;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -324,6 +325,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::NewCredspec(a) => directory_cmds::new_credspec(a, out).await,
         Command::CheckAccount(a) => directory_cmds::check_account(a, out).await,
         Command::CreateAccount(a) => directory_cmds::create_account(a, out).await,
+        Command::Wizard(a) => wizard::run(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });

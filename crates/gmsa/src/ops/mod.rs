@@ -262,7 +262,8 @@ pub(crate) async fn apply_all(
         require(cluster, &perms).await?;
     }
 
-    // All writes at once: they do not depend on each other on the server.
+    // Writes in waves: what others live in (namespaces, CRDs) first, webhook registrations
+    // last, everything else at once in between.
     let server_dry_run = opts.dry_run == DryRun::Server;
     let pending: Vec<usize> = (0..objects.len())
         .filter(|&i| actions[i] != Action::Unchanged)
@@ -274,14 +275,27 @@ pub(crate) async fn apply_all(
             if pending.len() == 1 { "" } else { "s" }
         ));
     }
-    let results = join_all(pending.iter().map(|&i| {
-        let (r, desired) = &objects[i];
-        cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
-    }))
-    .await;
+    let mut results: Vec<(usize, Result<Value>)> = vec![];
+    for wave in 0..3 {
+        let in_wave: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|&i| wave_of(&objects[i].0.kind) == wave)
+            .collect();
+        let done = join_all(in_wave.iter().map(|&i| {
+            let (r, desired) = &objects[i];
+            cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
+        }))
+        .await;
+        let failed = done.iter().any(|r| r.is_err());
+        results.extend(in_wave.into_iter().zip(done));
+        if failed {
+            break;
+        }
+    }
     let mut applied: Vec<Option<Value>> = vec![None; objects.len()];
     let mut first_error = None;
-    for (&i, result) in pending.iter().zip(results) {
+    for (i, result) in results {
         match result {
             Ok(v) => applied[i] = Some(v),
             Err(e) => {
@@ -314,6 +328,15 @@ pub(crate) async fn apply_all(
         outcomes.push(o);
     }
     Ok(outcomes)
+}
+
+/// The wave an object of this kind is applied in (see `apply_all`).
+fn wave_of(kind: &str) -> u8 {
+    match kind {
+        "Namespace" | "CustomResourceDefinition" => 0,
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => 2,
+        _ => 1,
+    }
 }
 
 /// Delete the objects this run created; say what was done.

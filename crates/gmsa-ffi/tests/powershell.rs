@@ -1,0 +1,633 @@
+//! Checks of the PowerShell module that need no PowerShell: every `.ps1/.psm1/.psd1` under
+//! `powershell/` parses with a PowerShell grammar (tree-sitter-powershell); the module's
+//! P/Invoke declarations match `include/gmsa.h`; every exported cmdlet calls an entry point
+//! that exists, and every operation of the header has a cmdlet. Deliberately broken copies
+//! show that each check fails when it should.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn module_dir() -> PathBuf {
+    workspace().join("powershell/KubeGmsa")
+}
+
+fn header() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/gmsa.h"))
+        .expect("read include/gmsa.h")
+}
+
+fn parse(text: &str) -> tree_sitter::Tree {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("load the PowerShell grammar");
+    parser.parse(text, None).expect("the parser returns a tree")
+}
+
+/// Syntax errors in PowerShell source, as "line:column: what".
+fn syntax_errors(text: &str) -> Vec<String> {
+    let tree = parse(text);
+    let mut errors = vec![];
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            let p = node.start_position();
+            let what = if node.is_missing() {
+                format!("missing {}", node.kind())
+            } else {
+                "unexpected text".to_owned()
+            };
+            let snippet: String = text[node.byte_range()].chars().take(40).collect();
+            errors.push(format!(
+                "{}:{}: {what} {snippet:?}",
+                p.row + 1,
+                p.column + 1
+            ));
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+    }
+    errors.sort();
+    errors
+}
+
+/// Every PowerShell file under a folder.
+fn powershell_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("ps1" | "psm1" | "psd1")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The functions a script defines, with their full text (tree-sitter `function_statement`).
+fn functions(text: &str) -> BTreeMap<String, String> {
+    let tree = parse(text);
+    let mut out = BTreeMap::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "function_statement" {
+            let mut cursor = node.walk();
+            let name = node
+                .children(&mut cursor)
+                .find(|c| c.kind() == "function_name");
+            if let Some(name) = name {
+                out.insert(
+                    text[name.byte_range()].to_owned(),
+                    text[node.byte_range()].to_owned(),
+                );
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    out
+}
+
+/// A C or C# signature: return type and parameter types, normalized.
+#[derive(Debug, Clone, PartialEq)]
+struct Signature {
+    ret: String,
+    params: Vec<String>,
+}
+
+/// Normalize a C type: no `const`/`struct`, no spaces, `*` kept.
+fn c_type(t: &str) -> String {
+    t.split_whitespace()
+        .filter(|w| *w != "const" && *w != "struct")
+        .collect::<String>()
+}
+
+/// Split a C parameter into its type (the name is the last identifier).
+fn c_param_type(p: &str) -> String {
+    let p = p.trim();
+    let name_start = p
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    c_type(&p[..name_start])
+}
+
+/// The `gmsa_*` functions, `typedef`s of function pointers and `#define`s of the header.
+struct Header {
+    functions: BTreeMap<String, Signature>,
+    progress_fn: Signature,
+    abi_version: u32,
+    status_is_int32: bool,
+}
+
+fn parse_header(h: &str) -> Header {
+    let comments = Regex::new(r"(?s)/\*.*?\*/|//[^\n]*").unwrap();
+    let text = comments.replace_all(h, " ");
+    let abi_version = Regex::new(r"#define GMSA_ABI_VERSION (\d+)")
+        .unwrap()
+        .captures(&text)
+        .expect("GMSA_ABI_VERSION in gmsa.h")[1]
+        .parse()
+        .unwrap();
+    let status_is_int32 = text.contains("typedef int32_t GmsaStatus;");
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let decl =
+        Regex::new(r"((?:const\s+)?[A-Za-z_]\w*[\s\*]*?)\b(gmsa_\w+)\s*\(([^()]*)\)\s*$").unwrap();
+    let mut functions = BTreeMap::new();
+    for stmt in code.split(';') {
+        if let Some(c) = decl.captures(stmt.trim()) {
+            let params = c[3].trim();
+            let params = if params == "void" || params.is_empty() {
+                vec![]
+            } else {
+                params.split(',').map(c_param_type).collect()
+            };
+            functions.insert(
+                c[2].to_owned(),
+                Signature {
+                    ret: c_type(&c[1]),
+                    params,
+                },
+            );
+        }
+    }
+    let pf = Regex::new(r"typedef\s+(\w+)\s*\(\s*\*\s*GmsaProgressFn\s*\)\s*\(([^()]*)\)").unwrap();
+    let c = pf.captures(&code).expect("GmsaProgressFn in gmsa.h");
+    let progress_fn = Signature {
+        ret: c_type(&c[1]),
+        params: c[2].split(',').map(c_param_type).collect(),
+    };
+    Header {
+        functions,
+        progress_fn,
+        abi_version,
+        status_is_int32,
+    }
+}
+
+/// Whether a C# type marshals as a C type.
+fn compatible(cs: &str, c: &str) -> bool {
+    match cs {
+        "IntPtr" => c.ends_with('*') && !c.ends_with("**"),
+        "out IntPtr" | "ref IntPtr" => c.ends_with("**"),
+        "byte[]" => c == "uint8_t*",
+        "UIntPtr" => c == "size_t" || c == "uintptr_t",
+        "out UIntPtr" | "ref UIntPtr" => c == "size_t*",
+        "int" => c == "int32_t" || c == "GmsaStatus",
+        "uint" => c == "uint32_t",
+        "void" => c == "void",
+        "ProgressFn" => c == "GmsaProgressFn",
+        _ => false,
+    }
+}
+
+fn cs_params(list: &str) -> Vec<String> {
+    if list.trim().is_empty() {
+        return vec![];
+    }
+    list.split(',')
+        .map(|p| {
+            let words: Vec<&str> = p.split_whitespace().collect();
+            words[..words.len() - 1].join(" ")
+        })
+        .collect()
+}
+
+fn check_signature(what: &str, cs: &Signature, c: &Signature, problems: &mut Vec<String>) {
+    let ok = compatible(&cs.ret, &c.ret)
+        && cs.params.len() == c.params.len()
+        && cs
+            .params
+            .iter()
+            .zip(&c.params)
+            .all(|(a, b)| compatible(a, b));
+    if !ok {
+        problems.push(format!(
+            "{what}: the module declares ({}) -> {} but gmsa.h has ({}) -> {}",
+            cs.params.join(", "),
+            cs.ret,
+            c.params.join(", "),
+            c.ret
+        ));
+    }
+}
+
+/// Every disagreement between a module folder and a header; empty when they agree.
+fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
+    let mut problems = vec![];
+    let read =
+        |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
+    let (psd1, psm1) = (read("KubeGmsa.psd1"), read("KubeGmsa.psm1"));
+    for f in powershell_files(dir) {
+        for e in syntax_errors(&std::fs::read_to_string(&f).unwrap()) {
+            problems.push(format!("{}: syntax error at {e}", f.display()));
+        }
+    }
+    let header = parse_header(header_text);
+    if !header.status_is_int32 {
+        problems.push("gmsa.h: GmsaStatus is not an int32_t".into());
+    }
+
+    // Versions.
+    let version = Regex::new(r"ModuleVersion\s*=\s*'([^']+)'")
+        .unwrap()
+        .captures(&psd1)
+        .map(|c| c[1].to_owned());
+    if version.as_deref() != Some(env!("CARGO_PKG_VERSION")) {
+        problems.push(format!(
+            "KubeGmsa.psd1: ModuleVersion {version:?} is not the workspace version {}",
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let abi = Regex::new(r"(?m)^\$script:AbiVersion = (\d+)")
+        .unwrap()
+        .captures(&psm1)
+        .map(|c| c[1].parse::<u32>().unwrap());
+    if abi != Some(header.abi_version) {
+        problems.push(format!(
+            "KubeGmsa.psm1: AbiVersion {abi:?} is not GMSA_ABI_VERSION {}",
+            header.abi_version
+        ));
+    }
+    for edition in ["Desktop", "Core"] {
+        if !psd1.contains(&format!("'{edition}'")) {
+            problems.push(format!(
+                "KubeGmsa.psd1: CompatiblePSEditions lacks {edition}"
+            ));
+        }
+    }
+
+    // P/Invoke declarations against the header.
+    let externs: BTreeMap<String, Signature> =
+        Regex::new(r"public static extern (\w+) (gmsa_\w+)\(([^)]*)\);")
+            .unwrap()
+            .captures_iter(&psm1)
+            .map(|c| {
+                (
+                    c[2].to_owned(),
+                    Signature {
+                        ret: c[1].to_owned(),
+                        params: cs_params(&c[3]),
+                    },
+                )
+            })
+            .collect();
+    for (name, sig) in &externs {
+        match header.functions.get(name) {
+            None => problems.push(format!(
+                "KubeGmsa.psm1 declares {name}, which gmsa.h does not have"
+            )),
+            Some(c) => check_signature(name, sig, c, &mut problems),
+        }
+    }
+    let delegate = |name: &str| {
+        Regex::new(&format!(r"public delegate (\w+) {name}\(([^)]*)\);"))
+            .unwrap()
+            .captures(&psm1)
+            .map(|c| Signature {
+                ret: c[1].to_owned(),
+                params: cs_params(&c[2]),
+            })
+    };
+    match delegate("ProgressFn") {
+        Some(d) => check_signature("ProgressFn", &d, &header.progress_fn, &mut problems),
+        None => problems.push("KubeGmsa.psm1 has no ProgressFn delegate".into()),
+    }
+    let op_delegate = delegate("OperationFn").expect("an OperationFn delegate in KubeGmsa.psm1");
+    // Operations: header functions with the operation calling convention.
+    let op_sig = Signature {
+        ret: "GmsaStatus".into(),
+        params: ["GmsaContext*", "uint8_t*", "size_t", "uint8_t**", "size_t*"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let operations: BTreeSet<&String> = header
+        .functions
+        .iter()
+        .filter(|(_, s)| **s == op_sig)
+        .map(|(n, _)| n)
+        .collect();
+    let dispatch: BTreeSet<String> = Regex::new(r#"case "(gmsa_\w+)": return (gmsa_\w+);"#)
+        .unwrap()
+        .captures_iter(&psm1)
+        .map(|c| {
+            if c[1] != c[2] {
+                problems.push(format!("KubeGmsa.psm1: case {} returns {}", &c[1], &c[2]));
+            }
+            c[1].to_owned()
+        })
+        .collect();
+    for name in &dispatch {
+        match (externs.get(name), header.functions.get(name)) {
+            (Some(e), Some(h)) => {
+                if *e != op_delegate {
+                    problems.push(format!(
+                        "KubeGmsa.psm1: {name} does not have the OperationFn signature"
+                    ));
+                }
+                if *h != op_sig {
+                    problems.push(format!("{name} is not an operation in gmsa.h"));
+                }
+            }
+            _ => problems.push(format!(
+                "KubeGmsa.psm1 dispatches {name}, which is not declared or not in gmsa.h"
+            )),
+        }
+    }
+
+    // Cmdlets: exported, documented, and calling entry points that exist.
+    let list = |re: &str, text: &str| -> BTreeSet<String> {
+        let block = Regex::new(re)
+            .unwrap()
+            .captures(text)
+            .map(|c| c[1].to_owned())
+            .unwrap_or_default();
+        Regex::new(r"'([\w-]+)'")
+            .unwrap()
+            .captures_iter(&block)
+            .map(|c| c[1].to_owned())
+            .collect()
+    };
+    let exported = list(r"(?s)FunctionsToExport\s*=\s*@\((.*?)\)", &psd1);
+    let member = list(r"(?s)Export-ModuleMember -Function @\((.*?)\)", &psm1);
+    let defined = functions(&psm1);
+    let public: BTreeSet<String> = defined
+        .keys()
+        .filter(|n| n.contains("-KubeGmsa") && !is_private(n))
+        .cloned()
+        .collect();
+    if exported != member || exported != public {
+        problems.push(format!(
+            "exported functions disagree: FunctionsToExport {exported:?}, Export-ModuleMember {member:?}, public functions defined {public:?}"
+        ));
+    }
+    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*-EntryPoint '([^']+)'").unwrap();
+    let mut called = BTreeSet::new();
+    for name in &exported {
+        let Some(body) = defined.get(name) else {
+            problems.push(format!("{name} is exported but not defined"));
+            continue;
+        };
+        for section in [".SYNOPSIS", ".EXAMPLE"] {
+            if !body.contains(section) {
+                problems.push(format!("{name} has no {section} in its comment-based help"));
+            }
+        }
+        let entry_points: Vec<String> = call.captures_iter(body).map(|c| c[1].to_owned()).collect();
+        if entry_points.is_empty() {
+            problems.push(format!("{name} calls no entry point"));
+        }
+        for ep in entry_points {
+            if !header.functions.contains_key(&ep) {
+                problems.push(format!("{name} calls {ep}, which gmsa.h does not have"));
+            } else if !dispatch.contains(&ep) {
+                problems.push(format!(
+                    "{name} calls {ep}, which KubeGmsa.psm1 does not declare"
+                ));
+            }
+            called.insert(ep);
+        }
+        if body.contains("dry_run") && !body.contains("SupportsShouldProcess = $true") {
+            problems.push(format!(
+                "{name} writes but does not support -WhatIf/-Confirm"
+            ));
+        }
+    }
+    for op in operations {
+        if !called.contains(op) {
+            problems.push(format!("gmsa.h exports {op}, but no cmdlet calls it"));
+        }
+    }
+    problems
+}
+
+fn is_private(name: &str) -> bool {
+    // Helpers have KubeGmsa in their noun too; the public cmdlets are the others.
+    const PRIVATE: [&str; 9] = [
+        "Get-KubeGmsaRuntimeId",
+        "Get-KubeGmsaLibraryPath",
+        "Initialize-KubeGmsaNative",
+        "New-KubeGmsaTarget",
+        "Resolve-KubeGmsaPath",
+        "Get-KubeGmsaNamespace",
+        "Invoke-KubeGmsaNative",
+        "Get-KubeGmsaDryRun",
+        "Add-KubeGmsaTypeName",
+    ];
+    PRIVATE.contains(&name)
+}
+
+/// A copy of the module folder, to break on purpose.
+fn broken_copy(edit: impl FnOnce(&mut String)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1"] {
+        std::fs::copy(module_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let path = dir.path().join("KubeGmsa.psm1");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let before = text.clone();
+    edit(&mut text);
+    assert_ne!(text, before, "the edit must change the module");
+    std::fs::write(&path, text).unwrap();
+    dir
+}
+
+fn assert_reports(problems: &[String], needle: &str) {
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a problem mentioning {needle:?}, got {problems:#?}"
+    );
+}
+
+#[test]
+fn every_powershell_file_parses() {
+    let files = powershell_files(&workspace().join("powershell"));
+    assert!(
+        files.len() >= 3,
+        "expected the manifest, the module and the Pester tests, found {files:?}"
+    );
+    let errors: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            syntax_errors(&std::fs::read_to_string(f).unwrap())
+                .into_iter()
+                .map(move |e| format!("{}: {e}", f.display()))
+        })
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn the_module_agrees_with_the_header() {
+    let problems = check_module(&module_dir(), &header());
+    assert!(problems.is_empty(), "{problems:#?}");
+    // And the check looked at something: every operation of the header is called.
+    let ops = parse_header(&header()).functions.len();
+    assert!(ops >= 14, "gmsa.h has {ops} functions");
+}
+
+#[test]
+fn a_syntax_error_is_reported() {
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "if ($null -eq $dryRun) { return }",
+            "if ($null -eq $dryRun) { return ",
+            1,
+        )
+    });
+    let problems = check_module(dir.path(), &header());
+    assert_reports(&problems, "syntax error");
+}
+
+#[test]
+fn a_cmdlet_naming_a_missing_entry_point_is_reported() {
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "-EntryPoint 'gmsa_bind_role'",
+            "-EntryPoint 'gmsa_bind_roles'",
+            1,
+        )
+    });
+    let problems = check_module(dir.path(), &header());
+    assert_reports(
+        &problems,
+        "Add-KubeGmsaRoleBinding calls gmsa_bind_roles, which gmsa.h does not have",
+    );
+    assert_reports(
+        &problems,
+        "gmsa.h exports gmsa_bind_role, but no cmdlet calls it",
+    );
+}
+
+#[test]
+fn a_declaration_missing_from_the_header_is_reported() {
+    let dir = broken_copy(|t| *t = t.replace("gmsa_check_access", "gmsa_check_accesses"));
+    let problems = check_module(dir.path(), &header());
+    assert_reports(
+        &problems,
+        "KubeGmsa.psm1 declares gmsa_check_accesses, which gmsa.h does not have",
+    );
+}
+
+#[test]
+fn a_signature_mismatch_is_reported() {
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "public static extern int gmsa_get(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);",
+            "public static extern int gmsa_get(IntPtr ctx, byte[] request, uint requestLen, out IntPtr outBuf, out UIntPtr outLen);",
+            1,
+        )
+    });
+    let problems = check_module(dir.path(), &header());
+    assert_reports(&problems, "gmsa_get: the module declares");
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "public static extern void gmsa_buffer_free(IntPtr buffer, UIntPtr len);",
+            "public static extern void gmsa_buffer_free(IntPtr buffer);",
+            1,
+        )
+    });
+    assert_reports(
+        &check_module(dir.path(), &header()),
+        "gmsa_buffer_free: the module declares",
+    );
+}
+
+#[test]
+fn an_export_without_a_cmdlet_is_reported() {
+    let h = header().replacen(
+        "void gmsa_buffer_free(",
+        "GmsaStatus gmsa_new_operation(const GmsaContext *ctx, const uint8_t *request, size_t request_len, uint8_t **out, size_t *out_len);\n\nvoid gmsa_buffer_free(",
+        1,
+    );
+    assert_ne!(h, header());
+    let problems = check_module(&module_dir(), &h);
+    assert_eq!(
+        problems,
+        vec!["gmsa.h exports gmsa_new_operation, but no cmdlet calls it".to_owned()]
+    );
+}
+
+#[test]
+fn an_abi_version_mismatch_and_an_unexported_cmdlet_are_reported() {
+    let dir =
+        broken_copy(|t| *t = t.replacen("$script:AbiVersion = 1", "$script:AbiVersion = 2", 1));
+    assert_reports(&check_module(dir.path(), &header()), "AbiVersion Some(2)");
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "    'Test-KubeGmsaAccess'\n)",
+            "    'Test-KubeGmsaAccess',\n    'Get-KubeGmsaDryRun'\n)",
+            1,
+        )
+    });
+    assert_reports(
+        &check_module(dir.path(), &header()),
+        "exported functions disagree",
+    );
+}
+
+/// Release packaging (scripts/package.sh module): the zip holds the manifest, the module and
+/// this host's native library in bin/<rid>/, and what it holds passes the same checks.
+#[test]
+fn the_packaged_module_holds_the_library_and_passes_the_checks() {
+    let dist = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg(workspace().join("scripts/package.sh"))
+        .args(["module", "--profile", "debug"])
+        .env("DIST", dist.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/package.sh module failed");
+    let zip = std::fs::read_dir(dist.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .expect("a module zip");
+    let unpacked = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&zip)
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let module = unpacked.path().join("KubeGmsa");
+    let rid = match std::env::consts::ARCH {
+        "x86_64" => "linux-x64",
+        "aarch64" => "linux-arm64",
+        other => panic!("no rid for {other}"),
+    };
+    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1", "LICENSE"] {
+        assert!(module.join(f).is_file(), "{f} missing from the package");
+    }
+    let lib = module.join("bin").join(rid).join("libgmsa_ffi.so");
+    let bytes = std::fs::read(&lib).expect("the native library for this host");
+    assert_eq!(&bytes[..4], b"\x7fELF", "a shared library");
+    let problems = check_module(&module, &header());
+    assert!(problems.is_empty(), "{problems:#?}");
+    let errors: Vec<String> = powershell_files(&module)
+        .iter()
+        .flat_map(|f| syntax_errors(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
