@@ -24,7 +24,10 @@ trap 'rm -rf "$WORK"' EXIT
 
 # The CRD, applied with kubectl from the project's own manifest (rendered by a test helper).
 if ! kubectl get crd gmsacredentialspecs.windows.k8s.io >/dev/null 2>&1; then
-    "$BIN" install-webhook --dry-run=client -o yaml 2>/dev/null | kubectl apply --server-side -f - >/dev/null 2>&1 || true
+    # Only the CRD: the rendered install also holds webhook configurations (failurePolicy Fail).
+    "$BIN" install-webhook --dry-run=client -o json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.dumps([o for o in json.load(sys.stdin)["items"] if o["kind"] == "CustomResourceDefinition"][0]))' |
+        kubectl apply --server-side -f - >/dev/null 2>&1 || true
 fi
 kubectl get crd gmsacredentialspecs.windows.k8s.io >/dev/null || { log "the GMSACredentialSpec CRD is missing"; exit 1; }
 kubectl create namespace bench --dry-run=client -o yaml | kubectl apply -f - >/dev/null

@@ -4,4 +4,5 @@ mod directory;
 mod faults;
 mod files;
 mod krew;
+mod webhook;
 mod wizard;

@@ -123,6 +123,39 @@ pub enum Command {
     ///
     /// Example: kubectl gmsa create-account WebApp01 --allowed-principal WebApp01Hosts --server ldaps://dc1.contoso.com
     CreateAccount(crate::directory_cmds::CreateAccountArgs),
+    /// Install (or upgrade) the gMSA admission webhook, its CRD, RBAC and TLS.
+    ///
+    /// Makes its own CA and serving certificate (no CSR API, no openssl) or, with
+    /// --cert-manager, lets cert-manager issue them. The webhooks skip kube-system, the
+    /// webhook's namespace and namespaces labelled kubectl-gmsa/webhook=disabled; on 1.28+
+    /// they see only pods that use gMSA. Re-running is an upgrade: changed flags are applied,
+    /// the certificate is kept unless it expires within 30 days. The namespace is -n
+    /// (default gmsa-webhook). Mirrors Install-AksHciGMSAWebhook.
+    ///
+    /// Examples:
+    ///   kubectl gmsa install-webhook
+    ///   kubectl gmsa install-webhook --failure-policy Ignore --replicas 3
+    ///   kubectl gmsa install-webhook --dry-run=client -o yaml > gmsa-webhook.yaml
+    #[command(verbatim_doc_comment)]
+    InstallWebhook(crate::webhook_cmds::InstallWebhookArgs),
+    /// Remove what install-webhook made (the CRD and credential specs stay unless --purge).
+    ///
+    /// Deletes, one by one, the objects labelled as made by install-webhook for --name, the
+    /// webhook configurations first; the namespace only if install-webhook created it.
+    /// Mirrors Uninstall-AksHciGMSAWebhook.
+    ///
+    /// Example: kubectl gmsa uninstall-webhook
+    UninstallWebhook(crate::webhook_cmds::UninstallWebhookArgs),
+    /// Give the webhook a new serving certificate (and with --new-ca a new CA), then restart it.
+    ///
+    /// Example: kubectl gmsa rotate-certs --new-ca
+    RotateCerts(crate::webhook_cmds::RotateCertsArgs),
+    /// Is the webhook healthy: CRD, Deployment, webhook configurations, certificate expiry.
+    ///
+    /// Exits 10 when anything is wrong.
+    ///
+    /// Example: kubectl gmsa status -o json
+    Status(crate::webhook_cmds::StatusArgs),
     /// Walk through adding a credential spec, one question at a time.
     ///
     /// Shows the cluster and your permissions, lints the credential spec, suggests names,

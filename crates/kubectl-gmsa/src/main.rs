@@ -6,6 +6,7 @@ mod directory_cmds;
 mod output;
 mod progress;
 mod version;
+mod webhook_cmds;
 mod wizard;
 
 use std::io::{IsTerminal, Write};
@@ -325,6 +326,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::NewCredspec(a) => directory_cmds::new_credspec(a, out).await,
         Command::CheckAccount(a) => directory_cmds::check_account(a, out).await,
         Command::CreateAccount(a) => directory_cmds::create_account(a, out).await,
+        Command::InstallWebhook(a) => webhook_cmds::install(out, c, a).await,
+        Command::UninstallWebhook(a) => webhook_cmds::uninstall(out, c, a).await,
+        Command::RotateCerts(a) => webhook_cmds::rotate(out, c, a).await,
+        Command::Status(a) => webhook_cmds::status(out, c, a).await,
         Command::Wizard(a) => wizard::run(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {

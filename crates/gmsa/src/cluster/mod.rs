@@ -4,6 +4,8 @@
 pub mod access;
 pub mod crd;
 pub mod objects;
+pub mod tls;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -8,9 +8,11 @@
 
 mod credspecs;
 mod directory;
+mod webhook;
 
 pub use credspecs::*;
 pub use directory::*;
+pub use webhook::*;
 
 use futures::future::{join_all, try_join_all};
 use serde::{Deserialize, Serialize};

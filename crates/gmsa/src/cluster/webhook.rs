@@ -1,0 +1,1009 @@
+//! The manifests of the gMSA admission webhook as `install-webhook` writes them: namespace,
+//! service account, RBAC, TLS secrets (or cert-manager objects), Deployment, PodDisruption-
+//! Budget, Service, and the mutating and validating webhook configurations, scoped so that a
+//! down webhook blocks as little as possible. Pure functions; the network is in `ops::webhook`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::tls::{self, KeyedCert};
+use super::{ObjectRef, MANAGED_BY_LABEL, MANAGER};
+use crate::credspec::{GROUP, PLURAL};
+use crate::error::{Error, Result};
+
+pub const DEFAULT_NAME: &str = "gmsa-webhook";
+pub const DEFAULT_NAMESPACE: &str = "gmsa-webhook";
+pub const DEFAULT_IMAGE: &str = "registry.k8s.io/gmsa-webhook/k8s-gmsa-webhook:v0.13.0";
+/// `app.kubernetes.io/instance`: which install an object belongs to (the `--name`).
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+pub const APP_LABEL: &str = "app.kubernetes.io/name";
+/// Put `kubectl-gmsa/webhook=disabled` on a namespace to keep its pods away from the webhook.
+pub const OPT_OUT_LABEL: &str = "kubectl-gmsa/webhook";
+pub const OPT_OUT_VALUE: &str = "disabled";
+/// Pod template annotation naming the serving certificate, so a new certificate rolls the pods.
+pub const CERT_SERIAL_ANNOTATION: &str = "kubectl-gmsa/certificate-serial";
+pub const CERT_MANAGER_INJECT: &str = "cert-manager.io/inject-ca-from";
+pub const MUTATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
+pub const VALIDATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
+const TLS_DIR: &str = "/tls";
+
+/// What the webhook does when it cannot be reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailurePolicy {
+    /// Reject the pod (upstream's choice: no pod escapes the checks).
+    #[default]
+    Fail,
+    /// Let the pod through unchecked.
+    Ignore,
+}
+
+impl FailurePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailurePolicy::Fail => "Fail",
+            FailurePolicy::Ignore => "Ignore",
+        }
+    }
+}
+
+/// A Kubernetes server version, `major.minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServerVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ServerVersion {
+    /// The newest API this tool knows: what a client-side dry run renders for.
+    pub const NEWEST: ServerVersion = ServerVersion {
+        major: 1,
+        minor: 33,
+    };
+
+    /// Parse `1.28`, `v1.28.3`, or the `/version` fields (`minor` may be `28+`).
+    pub fn parse(s: &str) -> Option<ServerVersion> {
+        let s = s.trim().trim_start_matches('v');
+        let mut parts = s.split('.');
+        let major = digits(parts.next()?)?;
+        let minor = digits(parts.next()?)?;
+        Some(ServerVersion { major, minor })
+    }
+
+    pub fn from_info(major: &str, minor: &str, git_version: &str) -> Option<ServerVersion> {
+        match (digits(major), digits(minor)) {
+            (Some(major), Some(minor)) => Some(ServerVersion { major, minor }),
+            _ => ServerVersion::parse(git_version),
+        }
+    }
+
+    fn at_least(self, minor: u32) -> bool {
+        self.major > 1 || (self.major == 1 && self.minor >= minor)
+    }
+
+    /// Webhook `matchConditions` (CEL): beta and on by default from 1.28.
+    pub fn has_match_conditions(self) -> bool {
+        self.at_least(28)
+    }
+
+    /// `policy/v1` PodDisruptionBudget: from 1.21.
+    pub fn pdb_api_version(self) -> &'static str {
+        if self.at_least(21) {
+            "policy/v1"
+        } else {
+            "policy/v1beta1"
+        }
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+fn digits(s: &str) -> Option<u32> {
+    let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+    d.parse().ok()
+}
+
+/// Where the webhook's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Made by this tool: the CA (kept so re-runs reuse it), the CA bundle the API server
+    /// trusts (the CA, plus the previous one during a CA rotation) and the serving pair.
+    Generated {
+        ca: KeyedCert,
+        ca_bundle: String,
+        serving: KeyedCert,
+    },
+    /// cert-manager issues both; the webhook configurations get the CA injected.
+    CertManager { duration_hours: u64 },
+}
+
+/// Everything that decides the manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub replicas: u32,
+    pub tolerate_control_plane: bool,
+    pub node_selector: BTreeMap<String, String>,
+    pub failure_policy: FailurePolicy,
+    /// Write the namespace (it does not exist yet, or it is ours).
+    pub manage_namespace: bool,
+    pub server_version: ServerVersion,
+    pub tls: TlsSource,
+}
+
+/// The names of every object of one install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl Names {
+    pub fn new(name: &str, namespace: &str) -> Names {
+        Names {
+            name: name.into(),
+            namespace: namespace.into(),
+        }
+    }
+    pub fn tls_secret(&self) -> String {
+        format!("{}-tls", self.name)
+    }
+    pub fn ca_secret(&self) -> String {
+        format!("{}-ca", self.name)
+    }
+    pub fn server_name(&self) -> String {
+        tls::service_server_name(&self.name, &self.namespace)
+    }
+    fn r(
+        &self,
+        api_version: &str,
+        kind: &str,
+        plural: &str,
+        namespaced: bool,
+        name: &str,
+    ) -> ObjectRef {
+        ObjectRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+            namespace: namespaced.then(|| self.namespace.clone()),
+            name: name.into(),
+        }
+    }
+    pub fn namespace_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+            plural: "namespaces".into(),
+            namespace: None,
+            name: self.namespace.clone(),
+        }
+    }
+    pub fn deployment(&self) -> ObjectRef {
+        self.r("apps/v1", "Deployment", "deployments", true, &self.name)
+    }
+    pub fn tls_secret_ref(&self) -> ObjectRef {
+        self.r("v1", "Secret", "secrets", true, &self.tls_secret())
+    }
+    pub fn ca_secret_ref(&self) -> ObjectRef {
+        self.r("v1", "Secret", "secrets", true, &self.ca_secret())
+    }
+    pub fn mutating(&self) -> ObjectRef {
+        self.r(
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+            "mutatingwebhookconfigurations",
+            false,
+            &self.name,
+        )
+    }
+    pub fn validating(&self) -> ObjectRef {
+        self.r(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingWebhookConfiguration",
+            "validatingwebhookconfigurations",
+            false,
+            &self.name,
+        )
+    }
+    pub fn pdb(&self, api_version: &str) -> ObjectRef {
+        self.r(
+            api_version,
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+            &self.name,
+        )
+    }
+
+    /// Everything an install may have written except the namespace and the CRD, in the order
+    /// to delete it: webhook configurations first, so pods are never sent to a webhook that
+    /// is going away.
+    pub fn removable(&self, pdb_api_version: &str) -> Vec<ObjectRef> {
+        let cm = "cert-manager.io/v1";
+        vec![
+            self.mutating(),
+            self.validating(),
+            self.deployment(),
+            self.pdb(pdb_api_version),
+            self.r("v1", "Service", "services", true, &self.name),
+            self.r(cm, "Certificate", "certificates", true, &self.name),
+            self.r(cm, "Issuer", "issuers", true, &self.ca_secret()),
+            self.r(cm, "Certificate", "certificates", true, &self.ca_secret()),
+            self.r(
+                cm,
+                "Issuer",
+                "issuers",
+                true,
+                &format!("{}-selfsigned", self.name),
+            ),
+            self.tls_secret_ref(),
+            self.ca_secret_ref(),
+            self.r(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRoleBinding",
+                "clusterrolebindings",
+                false,
+                &self.name,
+            ),
+            self.r(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                "clusterroles",
+                false,
+                &self.name,
+            ),
+            self.r("v1", "ServiceAccount", "serviceaccounts", true, &self.name),
+        ]
+    }
+}
+
+/// Does this object belong to the install called `name`?
+pub fn is_instance(obj: &Value, name: &str) -> bool {
+    super::is_ours(obj) && obj["metadata"]["labels"][INSTANCE_LABEL].as_str() == Some(name)
+}
+
+fn labels(name: &str) -> Value {
+    json!({ APP_LABEL: "gmsa-webhook", INSTANCE_LABEL: name, MANAGED_BY_LABEL: MANAGER })
+}
+
+fn selector(name: &str) -> Value {
+    json!({ APP_LABEL: "gmsa-webhook", INSTANCE_LABEL: name })
+}
+
+fn b64(bytes: &[u8]) -> Value {
+    serde_json::to_value(k8s_openapi::ByteString(bytes.to_vec())).expect("bytes serialize")
+}
+
+fn meta(s: &WebhookSettings, name: &str, namespaced: bool) -> Value {
+    let mut m = json!({ "name": name, "labels": labels(&s.name) });
+    if namespaced {
+        m["namespace"] = json!(s.namespace);
+    }
+    m
+}
+
+/// The CEL test, for webhook `matchConditions`, that a pod (as `o`) sets a gMSA field at pod
+/// level or in any container, init container or ephemeral container.
+pub fn uses_gmsa_expression(o: &str) -> String {
+    let field = |base: &str| {
+        format!(
+            "(has({base}.securityContext) && has({base}.securityContext.windowsOptions) && \
+             (has({base}.securityContext.windowsOptions.gmsaCredentialSpecName) || \
+             has({base}.securityContext.windowsOptions.gmsaCredentialSpec)))"
+        )
+    };
+    let list = |l: &str| {
+        format!(
+            "(has({o}.spec.{l}) && {o}.spec.{l}.exists(c, {}))",
+            field("c")
+        )
+    };
+    format!(
+        "{} || {} || {} || {}",
+        field(&format!("{o}.spec")),
+        list("containers"),
+        list("initContainers"),
+        list("ephemeralContainers")
+    )
+}
+
+fn match_conditions(validating: bool) -> Value {
+    let expression = if validating {
+        // On UPDATE the webhook also refuses removing or changing gMSA settings.
+        format!(
+            "({}) || (request.operation == 'UPDATE' && ({}))",
+            uses_gmsa_expression("object"),
+            uses_gmsa_expression("oldObject")
+        )
+    } else {
+        uses_gmsa_expression("object")
+    };
+    json!([{ "name": "uses-gmsa", "expression": expression }])
+}
+
+/// Which namespaces the webhooks see: not kube-system, not the webhook's own, and not any
+/// labelled `kubectl-gmsa/webhook=disabled`. (`kubernetes.io/metadata.name` exists from 1.21;
+/// the webhook's own namespace also carries the opt-out label when this tool creates it.)
+pub fn namespace_selector(own_namespace: &str) -> Value {
+    let mut skip = vec!["kube-system".to_owned()];
+    if own_namespace != "kube-system" {
+        skip.push(own_namespace.to_owned());
+    }
+    json!({
+        "matchExpressions": [
+            { "key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": skip },
+            { "key": OPT_OUT_LABEL, "operator": "NotIn", "values": [OPT_OUT_VALUE] }
+        ]
+    })
+}
+
+fn webhook_configuration(s: &WebhookSettings, validating: bool) -> Value {
+    let names = Names::new(&s.name, &s.namespace);
+    let (kind, path, operations, r) = if validating {
+        (
+            "ValidatingWebhookConfiguration",
+            "/validate",
+            json!(["CREATE", "UPDATE"]),
+            names.validating(),
+        )
+    } else {
+        (
+            "MutatingWebhookConfiguration",
+            "/mutate",
+            json!(["CREATE"]),
+            names.mutating(),
+        )
+    };
+    let mut client_config = json!({
+        "service": { "name": s.name, "namespace": s.namespace, "path": path, "port": 443 }
+    });
+    let mut metadata = meta(s, &r.name, false);
+    match &s.tls {
+        TlsSource::Generated { ca_bundle, .. } => {
+            client_config["caBundle"] = b64(ca_bundle.as_bytes())
+        }
+        TlsSource::CertManager { .. } => {
+            metadata["annotations"] =
+                json!({ CERT_MANAGER_INJECT: format!("{}/{}", s.namespace, s.name) })
+        }
+    }
+    let mut hook = json!({
+        "name": if validating { VALIDATING_WEBHOOK_NAME } else { MUTATING_WEBHOOK_NAME },
+        "clientConfig": client_config,
+        "rules": [{
+            "operations": operations,
+            "apiGroups": [""],
+            "apiVersions": ["v1"],
+            "resources": ["pods"],
+            "scope": "Namespaced"
+        }],
+        "failurePolicy": s.failure_policy.as_str(),
+        "sideEffects": "None",
+        "admissionReviewVersions": ["v1", "v1beta1"],
+        "timeoutSeconds": 10,
+        "namespaceSelector": namespace_selector(&s.namespace)
+    });
+    if s.server_version.has_match_conditions() {
+        hook["matchConditions"] = match_conditions(validating);
+    }
+    json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "webhooks": [hook]
+    })
+}
+
+fn secret(names: &Names, name: &str, type_: &str, data: &[(&str, &str)]) -> Value {
+    let data: serde_json::Map<String, Value> = data
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), b64(v.as_bytes())))
+        .collect();
+    let metadata =
+        json!({ "name": name, "namespace": names.namespace, "labels": labels(&names.name) });
+    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": type_, "data": data })
+}
+
+/// The CA Secret (CA certificate and key, and the CA bundle to trust) and the serving
+/// Secret the Deployment mounts (`tls.crt`, `tls.key`, `ca.crt`).
+pub fn tls_secrets(
+    names: &Names,
+    ca: &KeyedCert,
+    ca_bundle: &str,
+    serving: &KeyedCert,
+) -> Vec<(ObjectRef, Value)> {
+    let ca_secret = secret(
+        names,
+        &names.ca_secret(),
+        "Opaque",
+        &[
+            ("tls.crt", &ca.cert_pem),
+            ("tls.key", &ca.key_pem),
+            ("ca-bundle.crt", ca_bundle),
+        ],
+    );
+    let tls_secret = secret(
+        names,
+        &names.tls_secret(),
+        "kubernetes.io/tls",
+        &[
+            ("tls.crt", &serving.cert_pem),
+            ("tls.key", &serving.key_pem),
+            ("ca.crt", ca_bundle),
+        ],
+    );
+    vec![
+        (ObjectRef::of(&ca_secret, "secrets"), ca_secret),
+        (ObjectRef::of(&tls_secret, "secrets"), tls_secret),
+    ]
+}
+
+fn deployment(s: &WebhookSettings, cert_serial: Option<&str>) -> Value {
+    let names = Names::new(&s.name, &s.namespace);
+    let mut node_selector = json!({ "kubernetes.io/os": "linux" });
+    for (k, v) in &s.node_selector {
+        node_selector[k] = json!(v);
+    }
+    let mut pod_meta = json!({ "labels": labels(&s.name) });
+    if let Some(serial) = cert_serial {
+        pod_meta["annotations"] = json!({ CERT_SERIAL_ANNOTATION: serial });
+    }
+    let mut pod_spec = json!({
+        "serviceAccountName": s.name,
+        "nodeSelector": node_selector,
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [{
+                    "weight": 100,
+                    "podAffinityTerm": { "labelSelector": { "matchLabels": selector(&s.name) }, "topologyKey": "kubernetes.io/hostname" }
+                }]
+            }
+        },
+        "containers": [{
+            "name": "webhook",
+            "image": s.image,
+            "imagePullPolicy": "IfNotPresent",
+            "ports": [{ "name": "https", "containerPort": 443, "protocol": "TCP" }],
+            "env": [
+                { "name": "TLS_KEY", "value": format!("{TLS_DIR}/tls.key") },
+                { "name": "TLS_CRT", "value": format!("{TLS_DIR}/tls.crt") }
+            ],
+            "readinessProbe": { "httpGet": { "scheme": "HTTPS", "path": "/health", "port": 443 }, "periodSeconds": 5 },
+            "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true },
+            "volumeMounts": [{ "name": "tls", "mountPath": TLS_DIR, "readOnly": true }]
+        }],
+        "volumes": [{ "name": "tls", "secret": { "secretName": names.tls_secret() } }]
+    });
+    if s.tolerate_control_plane {
+        pod_spec["tolerations"] = json!([
+            { "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" },
+            { "key": "node-role.kubernetes.io/master", "operator": "Exists", "effect": "NoSchedule" }
+        ]);
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(s, &s.name, true),
+        "spec": {
+            "replicas": s.replicas,
+            "selector": { "matchLabels": selector(&s.name) },
+            "template": { "metadata": pod_meta, "spec": pod_spec }
+        }
+    })
+}
+
+fn cert_manager_objects(s: &WebhookSettings, duration_hours: u64) -> Vec<(ObjectRef, Value)> {
+    let names = Names::new(&s.name, &s.namespace);
+    let cm = "cert-manager.io/v1";
+    let selfsigned = format!("{}-selfsigned", s.name);
+    let renew_before = (duration_hours / 3).clamp(1, 720);
+    let issuer = |name: &str, spec: Value| json!({ "apiVersion": cm, "kind": "Issuer", "metadata": meta(s, name, true), "spec": spec });
+    let certificate = |name: &str, spec: Value| json!({ "apiVersion": cm, "kind": "Certificate", "metadata": meta(s, name, true), "spec": spec });
+    let objs = vec![
+        (issuer(&selfsigned, json!({ "selfSigned": {} })), "issuers"),
+        (
+            certificate(
+                &names.ca_secret(),
+                json!({
+                    "isCA": true,
+                    "commonName": names.ca_secret(),
+                    "secretName": names.ca_secret(),
+                    "duration": "87600h",
+                    "privateKey": { "algorithm": "ECDSA", "size": 256 },
+                    "issuerRef": { "name": selfsigned, "kind": "Issuer", "group": "cert-manager.io" }
+                }),
+            ),
+            "certificates",
+        ),
+        (
+            issuer(
+                &names.ca_secret(),
+                json!({ "ca": { "secretName": names.ca_secret() } }),
+            ),
+            "issuers",
+        ),
+        (
+            certificate(
+                &s.name,
+                json!({
+                    "secretName": names.tls_secret(),
+                    "dnsNames": tls::service_dns_names(&s.name, &s.namespace),
+                    "duration": format!("{duration_hours}h"),
+                    "renewBefore": format!("{renew_before}h"),
+                    "privateKey": { "algorithm": "ECDSA", "size": 256 },
+                    "issuerRef": { "name": names.ca_secret(), "kind": "Issuer", "group": "cert-manager.io" }
+                }),
+            ),
+            "certificates",
+        ),
+    ];
+    objs.into_iter()
+        .map(|(v, plural)| (ObjectRef::of(&v, plural), v))
+        .collect()
+}
+
+/// Every object of an install, in the order to apply it: CRD and namespace first, the
+/// webhook configurations last (after what serves them).
+pub fn manifests(s: &WebhookSettings) -> Vec<(ObjectRef, Value)> {
+    let names = Names::new(&s.name, &s.namespace);
+    let mut out: Vec<(Value, &str)> = vec![(super::crd::manifest(), "customresourcedefinitions")];
+    if s.manage_namespace {
+        let mut ns_labels = labels(&s.name);
+        ns_labels[OPT_OUT_LABEL] = json!(OPT_OUT_VALUE);
+        out.push((
+            json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": s.namespace, "labels": ns_labels } }),
+            "namespaces",
+        ));
+    }
+    out.push((
+        json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(s, &s.name, true) }),
+        "serviceaccounts",
+    ));
+    out.push((
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": meta(s, &s.name, false),
+            "rules": [
+                { "apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get"] },
+                { "apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"], "verbs": ["create"] }
+            ]
+        }),
+        "clusterroles",
+    ));
+    out.push((
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": meta(s, &s.name, false),
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": s.name },
+            "subjects": [{ "kind": "ServiceAccount", "name": s.name, "namespace": s.namespace }]
+        }),
+        "clusterrolebindings",
+    ));
+    let mut cert_manager = vec![];
+    let serial = match &s.tls {
+        TlsSource::Generated {
+            ca,
+            ca_bundle,
+            serving,
+        } => {
+            for (_, v) in tls_secrets(&names, ca, ca_bundle, serving) {
+                out.push((v, "secrets"));
+            }
+            tls::inspect(&serving.cert_pem).ok().map(|i| i.serial)
+        }
+        TlsSource::CertManager { duration_hours } => {
+            cert_manager = cert_manager_objects(s, *duration_hours);
+            None
+        }
+    };
+    out.push((
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(s, &s.name, true),
+            "spec": {
+                "selector": selector(&s.name),
+                "ports": [{ "name": "https", "port": 443, "targetPort": 443, "protocol": "TCP" }]
+            }
+        }),
+        "services",
+    ));
+    out.push((deployment(s, serial.as_deref()), "deployments"));
+    if s.replicas > 1 {
+        out.push((
+            json!({
+                "apiVersion": s.server_version.pdb_api_version(),
+                "kind": "PodDisruptionBudget",
+                "metadata": meta(s, &s.name, true),
+                "spec": { "minAvailable": 1, "selector": { "matchLabels": selector(&s.name) } }
+            }),
+            "poddisruptionbudgets",
+        ));
+    }
+    out.push((
+        webhook_configuration(s, false),
+        "mutatingwebhookconfigurations",
+    ));
+    out.push((
+        webhook_configuration(s, true),
+        "validatingwebhookconfigurations",
+    ));
+    let mut objects: Vec<(ObjectRef, Value)> = out
+        .into_iter()
+        .map(|(v, plural)| (ObjectRef::of(&v, plural), v))
+        .collect();
+    // cert-manager's objects go before the Service (right after RBAC).
+    let at = objects
+        .iter()
+        .position(|(r, _)| r.kind == "Service")
+        .unwrap_or(objects.len());
+    objects.splice(at..at, cert_manager);
+    objects
+}
+
+/// The webhook's name: it is the Service's name, so an RFC 1035 label, with room for suffixes.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 52
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid webhook name \"{name}\": it names a Service, so it must start with a lower-case letter, \
+             hold only lower-case letters, digits and '-', not end with '-', and be at most 52 characters"
+        )))
+    }
+}
+
+/// A container image reference: `[registry[:port]/]path[:tag][@sha256:<64 hex>]`.
+pub fn check_image(image: &str) -> Result<()> {
+    let bad = |why: &str| -> Result<()> {
+        Err(
+            Error::invalid(format!("invalid image reference \"{image}\": {why}")).with_hint(
+                "use a reference such as registry.k8s.io/gmsa-webhook/k8s-gmsa-webhook:v0.13.0",
+            ),
+        )
+    };
+    if image.is_empty() {
+        return bad("it is empty");
+    }
+    if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("it contains whitespace");
+    }
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if !ok {
+            return bad("the digest must be sha256: and 64 lower-case hex digits");
+        }
+    }
+    // A tag follows the last ':' after the last '/'.
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (path, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let ok = !t.is_empty()
+            && t.len() <= 128
+            && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !ok {
+            return bad("the tag may hold only letters, digits, '_', '.' and '-' (at most 128)");
+        }
+    }
+    let mut components = path.split('/').collect::<Vec<_>>();
+    if components.len() > 1
+        && (components[0].contains('.')
+            || components[0].contains(':')
+            || components[0] == "localhost")
+    {
+        let registry = components.remove(0);
+        if registry.is_empty()
+            || !registry
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+        {
+            return bad("the registry host is not a host name");
+        }
+    }
+    for c in components {
+        let ok = !c.is_empty()
+            && c.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+            && c.ends_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+            && c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch));
+        if !ok {
+            return bad("each path part must be lower-case letters, digits and '.', '_', '-' (no upper case)");
+        }
+    }
+    Ok(())
+}
+
+/// `key=value` node selector entries.
+pub fn parse_node_selector(entries: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        for part in e.split(',').filter(|p| !p.is_empty()) {
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(Error::invalid(format!(
+                    "invalid node selector \"{part}\": expected KEY=VALUE"
+                )));
+            };
+            let key_ok = !k.is_empty()
+                && k.len() <= 317
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+            let value_ok = v.len() <= 63
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !key_ok || !value_ok {
+                return Err(Error::invalid(format!(
+                    "invalid node selector \"{part}\": not a valid label key and value"
+                )));
+            }
+            out.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(version: ServerVersion, tls: TlsSource) -> WebhookSettings {
+        WebhookSettings {
+            name: "gmsa-webhook".into(),
+            namespace: "gmsa-system".into(),
+            image: DEFAULT_IMAGE.into(),
+            replicas: 2,
+            tolerate_control_plane: true,
+            node_selector: parse_node_selector(&["pool=infra".into()]).unwrap(),
+            failure_policy: FailurePolicy::Ignore,
+            manage_namespace: true,
+            server_version: version,
+            tls,
+        }
+    }
+
+    fn generated() -> TlsSource {
+        let ca = tls::generate_ca("ca", std::time::Duration::from_secs(86_400)).unwrap();
+        let serving = tls::issue_serving(
+            &ca,
+            &tls::service_dns_names("gmsa-webhook", "gmsa-system"),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap();
+        TlsSource::Generated {
+            ca_bundle: ca.cert_pem.clone(),
+            ca,
+            serving,
+        }
+    }
+
+    fn find<'a>(objs: &'a [(ObjectRef, Value)], kind: &str) -> &'a Value {
+        &objs
+            .iter()
+            .find(|(r, _)| r.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind}"))
+            .1
+    }
+
+    #[test]
+    fn server_versions() {
+        assert_eq!(
+            ServerVersion::parse("v1.28.3"),
+            Some(ServerVersion {
+                major: 1,
+                minor: 28
+            })
+        );
+        assert_eq!(
+            ServerVersion::from_info("1", "27+", ""),
+            Some(ServerVersion {
+                major: 1,
+                minor: 27
+            })
+        );
+        assert!(ServerVersion::parse("1.28").unwrap().has_match_conditions());
+        assert!(!ServerVersion::parse("1.27").unwrap().has_match_conditions());
+        assert_eq!(
+            ServerVersion::parse("1.20").unwrap().pdb_api_version(),
+            "policy/v1beta1"
+        );
+        assert_eq!(
+            ServerVersion::parse("1.21").unwrap().pdb_api_version(),
+            "policy/v1"
+        );
+    }
+
+    #[test]
+    fn match_conditions_only_from_1_28() {
+        for (v, expected) in [
+            ("1.20", false),
+            ("1.27", false),
+            ("1.28", true),
+            ("1.33", true),
+        ] {
+            let objs = manifests(&settings(ServerVersion::parse(v).unwrap(), generated()));
+            for kind in [
+                "MutatingWebhookConfiguration",
+                "ValidatingWebhookConfiguration",
+            ] {
+                let hook = &find(&objs, kind)["webhooks"][0];
+                assert_eq!(
+                    hook.get("matchConditions").is_some(),
+                    expected,
+                    "{kind} on {v}"
+                );
+            }
+        }
+        let objs = manifests(&settings(ServerVersion::NEWEST, generated()));
+        let m = find(&objs, "MutatingWebhookConfiguration")["webhooks"][0]["matchConditions"][0]
+            ["expression"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for field in [
+            "object.spec.securityContext.windowsOptions.gmsaCredentialSpecName",
+            "object.spec.containers.exists(",
+            "object.spec.initContainers.exists(",
+            "object.spec.ephemeralContainers.exists(",
+            "gmsaCredentialSpec)",
+        ] {
+            assert!(m.contains(field), "{field} missing from {m}");
+        }
+        assert!(!m.contains("oldObject"));
+        let v = find(&objs, "ValidatingWebhookConfiguration")["webhooks"][0]["matchConditions"][0]
+            ["expression"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            v.contains("request.operation == 'UPDATE' && ((has(oldObject.spec.securityContext)"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn webhooks_are_scoped_and_carry_the_ca() {
+        let s = settings(ServerVersion::parse("1.20").unwrap(), generated());
+        let objs = manifests(&s);
+        let m = &find(&objs, "MutatingWebhookConfiguration")["webhooks"][0];
+        assert_eq!(m["failurePolicy"], "Ignore");
+        assert_eq!(m["clientConfig"]["service"]["path"], "/mutate");
+        assert_eq!(m["rules"][0]["operations"], json!(["CREATE"]));
+        let v = &find(&objs, "ValidatingWebhookConfiguration")["webhooks"][0];
+        assert_eq!(v["clientConfig"]["service"]["path"], "/validate");
+        assert_eq!(v["rules"][0]["operations"], json!(["CREATE", "UPDATE"]));
+        let exprs = &m["namespaceSelector"]["matchExpressions"];
+        assert_eq!(exprs[0]["values"], json!(["kube-system", "gmsa-system"]));
+        assert_eq!(exprs[1]["key"], OPT_OUT_LABEL);
+        let ns = find(&objs, "Namespace");
+        assert_eq!(ns["metadata"]["labels"][OPT_OUT_LABEL], OPT_OUT_VALUE);
+        let TlsSource::Generated { ca, .. } = &s.tls else {
+            unreachable!()
+        };
+        assert_eq!(m["clientConfig"]["caBundle"], b64(ca.cert_pem.as_bytes()));
+        assert_eq!(
+            find(&objs, "PodDisruptionBudget")["apiVersion"],
+            "policy/v1beta1"
+        );
+        // Order: CRD first, webhook configurations last.
+        assert_eq!(objs[0].0.kind, "CustomResourceDefinition");
+        assert_eq!(
+            objs.last().unwrap().0.kind,
+            "ValidatingWebhookConfiguration"
+        );
+    }
+
+    #[test]
+    fn deployment_runs_the_upstream_image_safely() {
+        let objs = manifests(&settings(ServerVersion::NEWEST, generated()));
+        let d = find(&objs, "Deployment");
+        let pod = &d["spec"]["template"]["spec"];
+        assert_eq!(d["spec"]["replicas"], 2);
+        assert_eq!(
+            pod["nodeSelector"],
+            json!({ "kubernetes.io/os": "linux", "pool": "infra" })
+        );
+        assert_eq!(pod["tolerations"].as_array().unwrap().len(), 2);
+        let c = &pod["containers"][0];
+        assert_eq!(
+            c["env"],
+            json!([{ "name": "TLS_KEY", "value": "/tls/tls.key" }, { "name": "TLS_CRT", "value": "/tls/tls.crt" }])
+        );
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/health");
+        assert_eq!(
+            pod["volumes"][0]["secret"]["secretName"],
+            "gmsa-webhook-tls"
+        );
+        assert!(
+            d["spec"]["template"]["metadata"]["annotations"][CERT_SERIAL_ANNOTATION].is_string()
+        );
+        assert_eq!(
+            find(&objs, "Service")["spec"]["ports"][0]["protocol"],
+            "TCP"
+        );
+    }
+
+    #[test]
+    fn cert_manager_replaces_the_secrets() {
+        let objs = manifests(&settings(
+            ServerVersion::NEWEST,
+            TlsSource::CertManager {
+                duration_hours: 8760,
+            },
+        ));
+        assert!(!objs.iter().any(|(r, _)| r.kind == "Secret"));
+        let kinds: Vec<&str> = objs.iter().map(|(r, _)| r.kind.as_str()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "Issuer").count(), 2);
+        assert_eq!(kinds.iter().filter(|k| **k == "Certificate").count(), 2);
+        let m = find(&objs, "MutatingWebhookConfiguration");
+        assert_eq!(
+            m["metadata"]["annotations"][CERT_MANAGER_INJECT],
+            "gmsa-system/gmsa-webhook"
+        );
+        assert!(m["webhooks"][0]["clientConfig"].get("caBundle").is_none());
+        let cert = objs
+            .iter()
+            .find(|(r, _)| r.kind == "Certificate" && r.name == "gmsa-webhook")
+            .unwrap();
+        assert_eq!(cert.1["spec"]["secretName"], "gmsa-webhook-tls");
+        assert_eq!(
+            cert.1["spec"]["dnsNames"][2],
+            "gmsa-webhook.gmsa-system.svc"
+        );
+    }
+
+    #[test]
+    fn inputs() {
+        for ok in ["gmsa-webhook", "w1"] {
+            check_name(ok).unwrap();
+        }
+        for bad in ["", "Gmsa", "1abc", "a_b", "a-", &"a".repeat(53)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        for ok in [DEFAULT_IMAGE, "nginx", "localhost:5000/x/y:1.0"] {
+            check_image(ok).unwrap();
+        }
+        check_image(&format!("r.io/a/b:v1@sha256:{}", "a".repeat(64))).unwrap();
+        for bad in [
+            "",
+            "Registry.k8s.io/UPPER:1",
+            "a b",
+            "x:",
+            "x:-bad",
+            "r.io/a@sha256:zz",
+            "a//b",
+        ] {
+            assert!(check_image(bad).is_err(), "{bad}");
+        }
+        assert!(parse_node_selector(&["novalue".into()]).is_err());
+        assert_eq!(parse_node_selector(&["a=b,c=d".into()]).unwrap().len(), 2);
+    }
+}

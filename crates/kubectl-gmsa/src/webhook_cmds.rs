@@ -1,0 +1,510 @@
+//! `install-webhook`, `uninstall-webhook`, `rotate-certs` and `status`: their flags, and
+//! how their outcomes are printed. The work is in `gmsa::ops` (webhook operations).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::{Args, ValueEnum};
+use gmsa::cluster::webhook::FailurePolicy;
+use gmsa::ops::{self, ApplyOutcome, CertificateSummary, ObjectOutcome};
+use gmsa::progress::Reporter;
+use gmsa::{Error, ErrorKind};
+
+use crate::cli::{ClusterArgs, ObjectFormat, ReportFormat, WriteArgs};
+use crate::{output, progress};
+
+/// `--name`: shared by every webhook command.
+#[derive(Debug, Args, Clone)]
+pub struct WebhookName {
+    /// Name of the webhook: its Service, Deployment, Secrets and webhook configurations.
+    /// The webhook's namespace is -n/--namespace (default here: gmsa-webhook).
+    #[arg(long, value_name = "NAME", default_value = "gmsa-webhook")]
+    pub name: String,
+}
+
+/// `--wait`/`--no-wait` and `--timeout`.
+#[derive(Debug, Args, Clone)]
+pub struct WaitArgs {
+    /// Wait until the webhook's Deployment is ready (the default).
+    #[arg(long, overrides_with = "no_wait")]
+    pub wait: bool,
+    /// Return once the objects are written.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait, such as 90s, 5m or 1h.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: u64,
+}
+
+impl WaitArgs {
+    fn wait(&self) -> bool {
+        !self.no_wait
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicyArg {
+    /// Reject pods while the webhook cannot be reached (upstream's behaviour).
+    Fail,
+    /// Admit pods unchecked while the webhook cannot be reached.
+    Ignore,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallWebhookArgs {
+    #[command(flatten)]
+    pub name: WebhookName,
+    /// The webhook image.
+    #[arg(long, value_name = "IMAGE", default_value = gmsa::cluster::webhook::DEFAULT_IMAGE)]
+    pub image: String,
+    /// Number of webhook pods (2 or more adds a PodDisruptionBudget).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub replicas: u32,
+    /// Let the webhook pods run on control-plane nodes.
+    #[arg(long)]
+    pub tolerate_control_plane: bool,
+    /// Extra node selector, KEY=VALUE (repeatable); kubernetes.io/os=linux is always set.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub node_selector: Vec<String>,
+    /// What the API server does with a pod when the webhook cannot be reached.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "POLICY",
+        default_value = "fail",
+        ignore_case = true
+    )]
+    pub failure_policy: FailurePolicyArg,
+    /// How long the serving certificate is valid, such as 365d or 8760h. It is renewed by
+    /// install-webhook when it expires within 30 days.
+    #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_days)]
+    pub cert_validity: u64,
+    /// Let cert-manager issue the certificates (an Issuer and Certificates; CA injection).
+    #[arg(long)]
+    pub cert_manager: bool,
+    /// Take over objects of the same names that kubectl-gmsa did not make.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// With --dry-run=client: render for this Kubernetes version (default: the newest).
+    #[arg(long, value_name = "MAJOR.MINOR")]
+    pub kube_version: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallWebhookArgs {
+    #[command(flatten)]
+    pub name: WebhookName,
+    /// Also delete the GMSACredentialSpec CRD. Refused while credential specs exist.
+    #[arg(long)]
+    pub purge: bool,
+    /// With --purge: delete the CRD even though credential specs exist (they go with it).
+    #[arg(long, requires = "purge")]
+    pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateCertsArgs {
+    #[command(flatten)]
+    pub name: WebhookName,
+    /// Make a new CA too. The API server trusts old and new until the pods serve the new one.
+    #[arg(long)]
+    pub new_ca: bool,
+    /// How long the new serving certificate is valid, such as 365d or 8760h.
+    #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_days)]
+    pub cert_validity: u64,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub name: WebhookName,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+/// `90`, `90s`, `5m`, `1h` -> seconds.
+fn parse_duration(s: &str) -> Result<u64, String> {
+    let (n, unit) = split_unit(s)?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(format!(
+                "\"{s}\" is not a duration: use a number with s, m or h, such as 5m"
+            ))
+        }
+    };
+    Ok(secs)
+}
+
+/// `365d`, `8760h`, `365` (days) -> days.
+fn parse_days(s: &str) -> Result<u64, String> {
+    let (n, unit) = split_unit(s)?;
+    let days = match unit {
+        "" | "d" => n,
+        "h" if n % 24 == 0 => n / 24,
+        "h" => return Err(format!("\"{s}\" is not a whole number of days")),
+        _ => {
+            return Err(format!(
+                "\"{s}\" is not a validity: use days or hours, such as 365d or 8760h"
+            ))
+        }
+    };
+    Ok(days)
+}
+
+fn split_unit(s: &str) -> Result<(u64, &str), String> {
+    let s = s.trim();
+    let at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n = s[..at]
+        .parse::<u64>()
+        .map_err(|_| format!("\"{s}\" does not start with a number"))?;
+    Ok((n, &s[at..]))
+}
+
+/// Progress: the spinner on a terminal, plain lines on stderr otherwise (for waits only).
+struct WebhookProgress {
+    spinner: progress::Spinner,
+    terminal: bool,
+    last: Mutex<Option<(u64, u64)>>,
+}
+
+impl WebhookProgress {
+    fn new() -> WebhookProgress {
+        WebhookProgress {
+            spinner: progress::Spinner::new(),
+            terminal: std::io::stderr().is_terminal(),
+            last: Mutex::new(None),
+        }
+    }
+    fn finish(&self) {
+        self.spinner.finish();
+    }
+}
+
+impl Reporter for WebhookProgress {
+    fn step(&self, message: &str) {
+        self.spinner.step(message);
+    }
+    fn object(&self, outcome: &ObjectOutcome) {
+        self.spinner.object(outcome);
+    }
+    fn waiting(&self, message: &str, done: u64, total: u64) {
+        if self.terminal {
+            self.spinner.waiting(message, done, total);
+            return;
+        }
+        let mut last = self.last.lock().expect("not poisoned");
+        if *last != Some((done, total)) {
+            eprintln!("{message}: {done}/{total} replicas ready");
+            *last = Some((done, total));
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Internal, format!("failed to write output: {e}"))
+}
+
+fn target(c: &ClusterArgs) -> gmsa::cluster::Target {
+    gmsa::cluster::Target {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        request_timeout_secs: Some(c.request_timeout),
+    }
+}
+
+fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
+    let what = match (c.issued, c.new_ca) {
+        (true, true) => "issued (new CA)",
+        (true, false) => "issued",
+        _ => "kept",
+    };
+    writeln!(
+        out,
+        "certificate {what}: expires {} ({} days)",
+        c.not_after, c.days_left
+    )
+}
+
+pub async fn install(
+    out: &mut dyn Write,
+    c: &ClusterArgs,
+    a: InstallWebhookArgs,
+) -> Result<ExitCode, Error> {
+    let req = ops::InstallWebhookRequest {
+        target: target(c),
+        name: Some(a.name.name),
+        namespace: c.namespace.clone(),
+        image: Some(a.image),
+        replicas: a.replicas,
+        tolerate_control_plane: a.tolerate_control_plane,
+        node_selector: a.node_selector,
+        failure_policy: match a.failure_policy {
+            FailurePolicyArg::Fail => FailurePolicy::Fail,
+            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
+        },
+        cert_validity_days: a.cert_validity,
+        cert_manager: a.cert_manager,
+        wait: a.wait.wait(),
+        timeout_secs: a.wait.timeout,
+        dry_run: a.write.dry_run.into(),
+        overwrite: a.overwrite,
+        kube_version: a.kube_version,
+    };
+    let reporter = WebhookProgress::new();
+    let o = ops::install_webhook(&req, &reporter).await;
+    reporter.finish();
+    let o = o?;
+    let applied = ApplyOutcome {
+        dry_run: o.dry_run,
+        objects: o.objects.clone(),
+        findings: vec![],
+    };
+    if let Some(format) = a.write.output {
+        output::objects(out, output::outcome_objects(&applied), format).map_err(io)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    output::summary(out, &applied).map_err(io)?;
+    if let Some(cert) = &o.certificate {
+        certificate_line(out, cert).map_err(io)?;
+    }
+    if let Some(r) = &o.ready {
+        writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).map_err(io)?;
+    }
+    if !o.match_conditions {
+        eprintln!(
+            "note: the API server ({}) predates webhook matchConditions (1.28): every pod outside the excluded namespaces goes to the webhook",
+            o.server_version
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn uninstall(
+    out: &mut dyn Write,
+    c: &ClusterArgs,
+    a: UninstallWebhookArgs,
+) -> Result<ExitCode, Error> {
+    let req = ops::UninstallWebhookRequest {
+        target: target(c),
+        name: Some(a.name.name),
+        namespace: c.namespace.clone(),
+        purge: a.purge,
+        force: a.force,
+        dry_run: a.write.dry_run.into(),
+    };
+    let reporter = WebhookProgress::new();
+    let o = ops::uninstall_webhook(&req, &reporter).await;
+    reporter.finish();
+    let o = o?;
+    let applied = ApplyOutcome {
+        dry_run: o.dry_run,
+        objects: o.objects,
+        findings: vec![],
+    };
+    match a.write.output {
+        Some(ObjectFormat::Json) => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&applied.objects).expect("serializes")
+        )
+        .map_err(io)?,
+        Some(ObjectFormat::Yaml) => write!(
+            out,
+            "{}",
+            serde_yaml::to_string(&applied.objects).expect("serializes")
+        )
+        .map_err(io)?,
+        None => {
+            if applied.objects.is_empty() {
+                eprintln!("Nothing to remove: no webhook of that name was found.");
+            }
+            output::summary(out, &applied).map_err(io)?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn rotate(
+    out: &mut dyn Write,
+    c: &ClusterArgs,
+    a: RotateCertsArgs,
+) -> Result<ExitCode, Error> {
+    let req = ops::RotateCertsRequest {
+        target: target(c),
+        name: Some(a.name.name),
+        namespace: c.namespace.clone(),
+        new_ca: a.new_ca,
+        cert_validity_days: a.cert_validity,
+        wait: a.wait.wait(),
+        timeout_secs: a.wait.timeout,
+    };
+    let reporter = WebhookProgress::new();
+    let o = ops::rotate_certs(&req, &reporter).await;
+    reporter.finish();
+    let o = o?;
+    if a.output == ReportFormat::Json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&o).expect("serializes")
+        )
+        .map_err(io)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let applied = ApplyOutcome {
+        dry_run: gmsa::cluster::DryRun::None,
+        objects: o.objects.clone(),
+        findings: vec![],
+    };
+    output::summary(out, &applied).map_err(io)?;
+    certificate_line(out, &o.certificate).map_err(io)?;
+    if let Some(r) = &o.ready {
+        writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).map_err(io)?;
+    }
+    if o.certificate.new_ca && !o.old_ca_dropped {
+        eprintln!("note: the webhook configurations trust the old and the new CA; once the pods have restarted, `kubectl gmsa rotate-certs` (without --new-ca) drops the old one");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn status(
+    out: &mut dyn Write,
+    c: &ClusterArgs,
+    a: StatusArgs,
+) -> Result<ExitCode, Error> {
+    let req = ops::StatusRequest {
+        target: target(c),
+        name: Some(a.name.name),
+        namespace: c.namespace.clone(),
+    };
+    let reporter = WebhookProgress::new();
+    let o = ops::status(&req, &reporter).await;
+    reporter.finish();
+    let o = o?;
+    if a.output == ReportFormat::Json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&o).expect("serializes")
+        )
+        .map_err(io)?;
+    } else {
+        let yes_no = |b: bool| if b { "present" } else { "MISSING" };
+        let mut lines: Vec<(String, String)> = vec![];
+        lines.push(("server version".into(), o.server_version.clone()));
+        lines.push((
+            "CRD".into(),
+            if o.crd.present {
+                format!("present, serving {}", o.crd.served_versions.join(", "))
+            } else {
+                "MISSING".into()
+            },
+        ));
+        lines.push((
+            "deployment".into(),
+            if o.deployment.present {
+                format!(
+                    "{}/{} ready, image {}",
+                    o.deployment.ready,
+                    o.deployment.wanted,
+                    o.deployment.image.as_deref().unwrap_or("?")
+                )
+            } else {
+                "MISSING".into()
+            },
+        ));
+        for w in &o.webhooks {
+            let mut s = yes_no(w.present).to_owned();
+            if w.present {
+                s.push_str(&format!(
+                    ", failurePolicy {}",
+                    w.failure_policy.as_deref().unwrap_or("?")
+                ));
+                s.push_str(if w.ca_bundle_verifies {
+                    ", CA bundle verifies the certificate"
+                } else {
+                    ", CA bundle does NOT verify the certificate"
+                });
+                if w.match_conditions {
+                    s.push_str(", only pods that use gMSA");
+                }
+            }
+            lines.push((
+                w.kind
+                    .replace("WebhookConfiguration", " webhook")
+                    .to_lowercase(),
+                s,
+            ));
+        }
+        lines.push((
+            "certificate".into(),
+            match (&o.certificate.not_after, o.certificate.days_left) {
+                (Some(at), Some(days)) => format!(
+                    "for {}, expires {at} ({days} days)",
+                    o.certificate.server_name
+                ),
+                _ => "MISSING".into(),
+            },
+        ));
+        lines.push((
+            "credential specs".into(),
+            o.credential_specs
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ));
+        let verdict = if o.healthy { "healthy" } else { "UNHEALTHY" };
+        writeln!(
+            out,
+            "webhook {} in namespace {}: {verdict}",
+            o.name, o.namespace
+        )
+        .map_err(io)?;
+        for (k, v) in &lines {
+            writeln!(out, "  {:<20}{v}", format!("{k}:")).map_err(io)?;
+        }
+        for p in &o.problems {
+            writeln!(out, "problem: {p}").map_err(io)?;
+        }
+        for w in &o.warnings {
+            writeln!(out, "warning: {w}").map_err(io)?;
+        }
+    }
+    Ok(if o.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(ErrorKind::Unhealthy.exit_code() as u8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), 90);
+        assert_eq!(parse_duration("5m").unwrap(), 300);
+        assert_eq!(parse_duration("1h").unwrap(), 3600);
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert_eq!(parse_days("365d").unwrap(), 365);
+        assert_eq!(parse_days("8760h").unwrap(), 365);
+        assert!(parse_days("25h").is_err());
+    }
+}
