@@ -17,7 +17,8 @@ use crate::output;
 #[derive(Debug, Args, Clone, Default)]
 pub struct DirectoryArgs {
     /// The domain controller: ldaps://HOST[:PORT], or ldap://HOST[:PORT] (StartTLS for --user;
-    /// Kerberos seals the connection itself). Default: ldap://<--domain>.
+    /// Kerberos seals the connection itself). Default: a DC of --domain from the DNS SRV
+    /// records _ldap._tcp.dc._msdcs.<domain> (nameserver: $GMSA_DNS_SERVER or /etc/resolv.conf).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// DNS name of the domain, such as contoso.com (checked against what the server serves).
