@@ -1,5 +1,6 @@
 //! The end-to-end suite: one test binary, a module per area, against the real test cluster.
 mod credspecs;
+mod directory;
 mod faults;
 mod files;
 mod krew;

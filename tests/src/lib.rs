@@ -277,3 +277,4 @@ fn run_cmd(mut cmd: Command, stdin: Option<&str>) -> Run {
 pub fn example(rel: &str) -> PathBuf {
     workspace_root().join("examples").join(rel)
 }
+pub mod dc;

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod credspec;
+pub mod directory;
 pub mod error;
 pub mod names;
 pub mod ops;

@@ -103,6 +103,26 @@ pub enum Command {
     ///
     /// Example: kubectl gmsa create-secret gmsa-user --domain contoso.com --username ccg-reader -n default
     CreateSecret(CreateSecretArgs),
+    /// Write the credential spec of a gMSA, read from Active Directory over LDAP.
+    ///
+    /// What New-CredentialSpec does, from any OS: the domain's SID, GUID, DNS and NetBIOS
+    /// names and forest root come from the domain controller. Fails when the account does
+    /// not exist or is not a gMSA.
+    ///
+    /// Example: kubectl gmsa new-credspec --account WebApp01 --server ldaps://dc1.contoso.com > webapp01.json
+    NewCredspec(crate::directory_cmds::NewCredspecArgs),
+    /// Check a gMSA in Active Directory the way the troubleshooting guide does.
+    ///
+    /// Exists and unique, enabled, host/ SPN, dNSHostName, userAccountControl, who may
+    /// retrieve the password, a usable KDS root key, and whether the bound identity can
+    /// retrieve the password. Exits non-zero when a check fails.
+    ///
+    /// Example: kubectl gmsa check-account WebApp01 --server ldaps://dc1.contoso.com
+    CheckAccount(crate::directory_cmds::CheckAccountArgs),
+    /// Create a gMSA in Active Directory (what New-ADServiceAccount does).
+    ///
+    /// Example: kubectl gmsa create-account WebApp01 --allowed-principal WebApp01Hosts --server ldaps://dc1.contoso.com
+    CreateAccount(crate::directory_cmds::CreateAccountArgs),
     /// Install (or upgrade) the gMSA admission webhook, its CRD, RBAC and TLS.
     ///
     /// Makes its own CA and serving certificate (no CSR API, no openssl) or, with

@@ -2,6 +2,7 @@
 //! the outcomes, and exits with a code per error class (see `gmsa::ErrorKind`).
 
 mod cli;
+mod directory_cmds;
 mod output;
 mod progress;
 mod version;
@@ -322,6 +323,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             print_outcome(out, &o?, &a.write)
         }
+        Command::NewCredspec(a) => directory_cmds::new_credspec(a, out).await,
+        Command::CheckAccount(a) => directory_cmds::check_account(a, out).await,
+        Command::CreateAccount(a) => directory_cmds::create_account(a, out).await,
         Command::InstallWebhook(a) => webhook_cmds::install(out, c, a).await,
         Command::UninstallWebhook(a) => webhook_cmds::uninstall(out, c, a).await,
         Command::RotateCerts(a) => webhook_cmds::rotate(out, c, a).await,

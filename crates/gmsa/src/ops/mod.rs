@@ -7,9 +7,11 @@
 //! write fails.
 
 mod credspecs;
+mod directory;
 mod webhook;
 
 pub use credspecs::*;
+pub use directory::*;
 pub use webhook::*;
 
 use futures::future::{join_all, try_join_all};

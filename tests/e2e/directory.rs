@@ -1,0 +1,816 @@
+//! The directory commands against a real Samba AD DC: `new-credspec` field by field
+//! against what Samba's own tools read from the DC's database, `create-account` then
+//! `check-account`, and every connection and input error.
+
+use gmsa_tests::dc::{dc, gmsa_dc, unique_account, Login};
+use serde_json::Value;
+
+fn s(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Args = command + DC flags (LDAPS with the test CA) + extra.
+fn args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
+    a.extend(dc().flags());
+    a.extend(extra.iter().map(|x| x.to_string()));
+    a
+}
+
+/// Make a gMSA straight in the DC's database (independent of our create-account; works
+/// on Samba 4.17 and 4.22): enabled, with a host/ SPN and a dNSHostName.
+fn samba_gmsa(name: &str) -> String {
+    let d = dc();
+    let dn = format!("CN={name},CN=Managed Service Accounts,{}", d.base_dn());
+    d.ldbadd(&format!(
+        "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
+        name.to_lowercase()
+    ));
+    d.ldbmodify(&format!(
+        "dn: {dn}\nchangetype: modify\nreplace: msDS-GroupMSAMembership\nmsDS-GroupMSAMembership:: {}\n",
+        membership_of("WebHosts")
+    ));
+    assert_eq!(d.dn_of(&format!("{name}$")).as_deref(), Some(dn.as_str()));
+    dn
+}
+
+/// `msDS-GroupMSAMembership` as Samba renders it (SDDL), read with ldbsearch.
+fn membership_sddl(dn: &str) -> String {
+    dc().attr(dn, "msDS-GroupMSAMembership").unwrap_or_default()
+}
+
+/// The SDDL Windows writes for one allowed principal: owner BA, rights 0xF01FF.
+fn windows_membership(sid: &str) -> String {
+    format!("O:BAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;{sid})")
+}
+
+fn sid_of(sam: &str) -> String {
+    let d = dc();
+    d.ldbsearch(
+        d.base_dn(),
+        "sub",
+        &format!("(sAMAccountName={sam})"),
+        &["objectSid"],
+    )
+    .remove(0)["objectSid"][0]
+        .clone()
+}
+
+fn domain_facts_from_samba() -> (String, String, String, String) {
+    let d = dc();
+    let head = d
+        .ldbsearch(
+            d.base_dn(),
+            "base",
+            "(objectClass=*)",
+            &["objectSid", "objectGUID"],
+        )
+        .remove(0);
+    let refs = d.ldbsearch(
+        &format!("CN=Partitions,CN=Configuration,{}", d.base_dn()),
+        "one",
+        &format!("(nCName={})", d.base_dn()),
+        &["dnsRoot", "nETBIOSName"],
+    );
+    let r = &refs[0];
+    (
+        head["objectSid"][0].clone(),
+        head["objectGUID"][0].clone(),
+        r["dnsRoot"][0].clone(),
+        r["nETBIOSName"][0].clone(),
+    )
+}
+
+#[test]
+fn new_credspec_equals_what_the_dc_holds_field_by_field() {
+    let d = dc();
+    let name = unique_account("nc");
+    let extra = unique_account("nx");
+    samba_gmsa(&name);
+    samba_gmsa(&extra);
+    let a = args(
+        &[
+            "new-credspec",
+            "--account",
+            &format!("{name}$"),
+            "--additional-account",
+            &extra,
+        ],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    r.ok();
+    let spec: Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    let (sid, guid, dns, netbios) = domain_facts_from_samba();
+    // Forest root: the crossRef of rootDomainNamingContext (one domain here: the same).
+    let djc = &spec["DomainJoinConfig"];
+    assert_eq!(djc["Sid"], sid.as_str());
+    assert_eq!(djc["Guid"], guid.as_str());
+    assert_eq!(djc["DnsName"], dns.as_str());
+    assert_eq!(djc["DnsTreeName"], dns.as_str());
+    assert_eq!(djc["NetBiosName"], netbios.as_str());
+    assert_eq!(djc["MachineAccountName"], name.as_str());
+    assert_eq!(spec["CmsPlugins"], serde_json::json!(["ActiveDirectory"]));
+    assert_eq!(
+        spec["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"],
+        serde_json::json!([
+            {"Name": name, "Scope": dns}, {"Name": name, "Scope": netbios},
+            {"Name": extra, "Scope": dns}, {"Name": extra, "Scope": netbios},
+        ])
+    );
+    assert!(spec["ActiveDirectoryConfig"]
+        .get("HostAccountConfig")
+        .is_none());
+    // Windows' key order.
+    let keys: Vec<&String> = djc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "Sid",
+            "MachineAccountName",
+            "Guid",
+            "DnsTreeName",
+            "DnsName",
+            "NetBiosName"
+        ]
+    );
+    let top: Vec<&String> = spec.as_object().unwrap().keys().collect();
+    assert_eq!(
+        top,
+        ["CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"]
+    );
+    // The spec passes our own lint with no findings.
+    assert!(r.stderr.trim().is_empty(), "{}", r.stderr);
+}
+
+#[test]
+fn new_credspec_over_starttls_with_plugin_file_and_resource() {
+    let d = dc();
+    let name = unique_account("st");
+    samba_gmsa(&name);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spec.json");
+    let a = vec![
+        "new-credspec",
+        "--account",
+        &name,
+        "--server",
+        d.ldap(),
+        "--ca-file",
+        d.ca(),
+        "--file",
+        file.to_str().unwrap(),
+        "--ccg-plugin",
+        "azure-key-vault",
+        "--plugin-input",
+        "ObjectId=1;SecretUri=https://v/s",
+        "--stats",
+    ];
+    let r = gmsa_dc(&a, Some(d.alice()));
+    r.ok();
+    assert!(
+        r.stdout.is_empty(),
+        "--file alone prints nothing: {}",
+        r.stdout
+    );
+    // The figures the benchmark asks for: one connection, at most 5 searches.
+    assert!(r.stderr.contains("1 connection(s)"), "{}", r.stderr);
+    let searches: u32 = r
+        .stderr
+        .split(" searches")
+        .next()
+        .unwrap()
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(searches <= 5, "{}", r.stderr);
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let hac = &spec["ActiveDirectoryConfig"]["HostAccountConfig"];
+    assert_eq!(hac["PortableCcgVersion"], "1");
+    assert_eq!(hac["PluginGUID"], "{CCC2A336-D7F3-4818-A213-272B7924213E}");
+    assert_eq!(hac["PluginInput"], "ObjectId=1;SecretUri=https://v/s");
+
+    let a = args(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "-o",
+            "resource",
+            "--credspec-name",
+            "my-spec",
+        ],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.bob()));
+    r.ok();
+    let res: Value = serde_yaml::from_str(&r.stdout).unwrap();
+    assert_eq!(res["apiVersion"], "windows.k8s.io/v1");
+    assert_eq!(res["kind"], "GMSACredentialSpec");
+    assert_eq!(res["metadata"]["name"], "my-spec");
+    assert_eq!(
+        res["credspec"]["DomainJoinConfig"],
+        spec["DomainJoinConfig"]
+    );
+}
+
+fn check_json(name: &str, login: Login<'_>) -> (i32, Value) {
+    let a = args(&["check-account", name, "-o", "json"], &[]);
+    let r = gmsa_dc(&s(&a), Some(login));
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|_| panic!("JSON from check-account\n{}\n{}", r.stdout, r.stderr));
+    (r.code, v)
+}
+
+fn status(v: &Value, check: &str) -> String {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} in {v}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn create_account_then_check_account_round_trip() {
+    let d = dc();
+    let name = unique_account("rt");
+    let a = args(
+        &["create-account", &name, "--allowed-principal", "WebHosts"],
+        &[],
+    );
+    gmsa_dc(&s(&a), Some(d.admin())).ok();
+
+    // Independently: what Samba holds.
+    let dn = d.dn_of(&format!("{name}$")).expect("the gMSA exists");
+    assert_eq!(
+        dn,
+        format!("CN={name},CN=Managed Service Accounts,{}", d.base_dn())
+    );
+    assert_eq!(d.attr(&dn, "userAccountControl").as_deref(), Some("4096"));
+    assert_eq!(
+        d.attr(&dn, "dNSHostName"),
+        Some(format!("{}.gmsa.test", name.to_lowercase()))
+    );
+    let spns = d
+        .ldbsearch(&dn, "base", "(objectClass=*)", &["servicePrincipalName"])
+        .remove(0)["servicePrincipalName"]
+        .clone();
+    assert!(spns.contains(&format!("host/{name}")), "{spns:?}");
+    assert_eq!(
+        membership_sddl(&dn),
+        windows_membership(&sid_of("WebHosts"))
+    );
+
+    // check-account as a member of WebHosts: everything passes, the password is readable.
+    let (code, v) = check_json(&name, d.alice());
+    if d.serves_managed_passwords() {
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(v["passed"], true);
+    }
+    for c in [
+        "exists",
+        "unique-name",
+        "enabled",
+        "spn",
+        "dns-host-name",
+        "delegation",
+        "allowed-principals",
+    ] {
+        assert_eq!(status(&v, c), "pass", "{c}: {v:#}");
+    }
+    assert_eq!(v["allowed_principals"][0][1], "WebHosts");
+    if d.serves_managed_passwords() {
+        assert_eq!(status(&v, "password-readable"), "pass", "{v:#}");
+        assert_eq!(status(&v, "kds-root-key"), "pass", "{v:#}");
+        // As a non-member: the password is not readable, and check-account says so.
+        let (code, v) = check_json(&name, d.bob());
+        assert_eq!(code, 0, "a warning is not a failure: {v:#}");
+        assert_eq!(status(&v, "password-readable"), "warn", "{v:#}");
+        // As an admin the KDS root keys are listed.
+        let (_, v) = check_json(&name, d.admin());
+        assert_eq!(status(&v, "kds-root-key"), "pass", "{v:#}");
+    } else {
+        eprintln!(
+            "Samba {} does not serve msDS-ManagedPassword: password tests skipped",
+            d.var("GMSA_TEST_DC_SAMBA_VERSION")
+        );
+    }
+    // Never the value itself.
+    assert!(!v.to_string().contains("msDS-ManagedPassword:"), "{v}");
+
+    // A second create with the same name is refused and writes nothing.
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    r.fails();
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("taken"), "{}", r.stderr);
+}
+
+#[test]
+fn create_account_with_a_new_group_of_hosts() {
+    let d = dc();
+    let name = unique_account("gr");
+    let group = format!("{name}H");
+    let a = args(
+        &[
+            "create-account",
+            &name,
+            "--create-group",
+            &group,
+            "--member",
+            "alice",
+        ],
+        &[],
+    );
+    gmsa_dc(&s(&a), Some(d.admin())).ok();
+    let gdn = d.dn_of(&group).expect("the group exists");
+    let members = d
+        .ldbsearch(&gdn, "base", "(objectClass=*)", &["member"])
+        .remove(0)["member"]
+        .clone();
+    assert_eq!(members, vec![format!("CN=alice,CN=Users,{}", d.base_dn())]);
+    let dn = d.dn_of(&format!("{name}$")).unwrap();
+    assert_eq!(membership_sddl(&dn), windows_membership(&sid_of(&group)));
+    if d.serves_managed_passwords() {
+        let (_, v) = check_json(&name, d.alice());
+        assert_eq!(status(&v, "password-readable"), "pass", "{v:#}");
+    }
+}
+
+#[test]
+fn create_account_dry_run_writes_nothing() {
+    let d = dc();
+    let name = unique_account("dr");
+    let a = args(
+        &[
+            "create-account",
+            &name,
+            "--allowed-principal",
+            "WebHosts",
+            "--dry-run",
+        ],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    r.ok();
+    assert!(
+        r.stdout.contains(&format!(
+            "dn: CN={name},CN=Managed Service Accounts,{}",
+            d.base_dn()
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("msDS-GroupMSAMembership:: "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("(A;;0xf01ff;;;S-1-5-21-"), "{}", r.stdout);
+    assert_eq!(d.dn_of(&format!("{name}$")), None);
+}
+
+#[test]
+fn check_account_reports_missing_spn_duplicate_name_and_disabled() {
+    let d = dc();
+    let name = unique_account("bk");
+    let dn = samba_gmsa(&name);
+    let (code, v) = check_json(&name, d.admin());
+    assert_eq!(status(&v, "spn"), "pass", "{v:#}");
+    if d.serves_managed_passwords() {
+        assert_eq!(code, 0, "{v:#}");
+    }
+
+    // Remove the SPN, disable it, and add a user called NAME (without $).
+    d.ldbmodify(&format!(
+        "dn: {dn}\nchangetype: modify\ndelete: servicePrincipalName\n-\nreplace: userAccountControl\nuserAccountControl: 4098\n"
+    ));
+    d.ldbadd(&format!(
+        "dn: CN={name}-user,CN=Users,{}\nobjectClass: user\nsAMAccountName: {name}\n",
+        d.base_dn()
+    ));
+    let (code, v) = check_json(&name, d.admin());
+    assert_eq!(code, 10, "{v:#}");
+    assert_eq!(v["passed"], false);
+    assert_eq!(status(&v, "spn"), "fail", "{v:#}");
+    assert_eq!(status(&v, "enabled"), "fail", "{v:#}");
+    assert_eq!(status(&v, "unique-name"), "fail", "{v:#}");
+    let unique = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "unique-name")
+        .unwrap();
+    assert!(
+        unique["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("CN={name}-user")),
+        "{unique}"
+    );
+    assert!(unique["fix"].is_string());
+
+    // The text form says the same.
+    let a = args(&["check-account", &name], &[]);
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    assert_eq!(r.code, 10);
+    assert!(r.stdout.contains("FAIL  spn"), "{}", r.stdout);
+}
+
+#[test]
+fn errors_are_clear_and_write_nothing() {
+    let d = dc();
+    let name = unique_account("er");
+    samba_gmsa(&name);
+    let bad_pw = Login {
+        user: d.admin().user,
+        password: "not-the-password",
+    };
+    // (what, args, login, exit code, text in the message)
+    type Case<'a> = (&'a str, Vec<String>, Option<Login<'a>>, i32, &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "unknown account",
+            args(&["new-credspec", "--account", "nosuchacct1"], &[]),
+            Some(d.admin()),
+            3,
+            "no gMSA named \"nosuchacct1\"",
+        ),
+        (
+            "a user, not a gMSA",
+            args(&["new-credspec", "--account", "alice"], &[]),
+            Some(d.admin()),
+            2,
+            "is not a group managed service account",
+        ),
+        (
+            "wrong password",
+            args(&["new-credspec", "--account", &name], &[]),
+            Some(bad_pw),
+            9,
+            "invalid credentials",
+        ),
+        (
+            "untrusted certificate",
+            vec![
+                "new-credspec".into(),
+                "--account".into(),
+                name.clone(),
+                "--server".into(),
+                d.ldaps().into(),
+                "--ca-file".into(),
+                d.var("GMSA_TEST_DC_OTHER_CA").into(),
+            ],
+            Some(d.admin()),
+            6,
+            "not issued by a trusted CA",
+        ),
+        (
+            "hostname mismatch",
+            vec![
+                "new-credspec".into(),
+                "--account".into(),
+                name.clone(),
+                "--server".into(),
+                "ldaps://localhost".into(),
+                "--ca-file".into(),
+                d.ca().into(),
+            ],
+            Some(d.admin()),
+            6,
+            "not valid for the name \"localhost\"",
+        ),
+        (
+            // ldap:// with --user always does StartTLS: with an untrusted CA it fails, never falls back to a plain bind.
+            "no plain simple bind",
+            vec![
+                "new-credspec".into(),
+                "--account".into(),
+                name.clone(),
+                "--server".into(),
+                d.ldap().into(),
+                "--ca-file".into(),
+                d.var("GMSA_TEST_DC_OTHER_CA").into(),
+            ],
+            Some(d.admin()),
+            6,
+            "TLS verification failed",
+        ),
+        (
+            "unreachable",
+            vec![
+                "new-credspec".into(),
+                "--account".into(),
+                name.clone(),
+                "--server".into(),
+                "ldaps://127.0.0.1:1".into(),
+                "--ca-file".into(),
+                d.ca().into(),
+            ],
+            Some(d.admin()),
+            6,
+            "connection refused",
+        ),
+    ];
+    for (what, a, login, code, text) in cases {
+        let r = gmsa_dc(&s(&a), login);
+        assert_eq!(r.code, code, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(text), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("hint:"),
+            "{what} has a hint: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{what}: {}", r.stdout);
+        assert!(
+            !r.stderr.contains(d.admin().password),
+            "{what} leaks the password"
+        );
+    }
+
+    // A create-account that fails (wrong password; unknown principal) writes nothing.
+    let fresh = unique_account("en");
+    let a = args(
+        &["create-account", &fresh, "--allowed-principal", "WebHosts"],
+        &[],
+    );
+    assert_eq!(gmsa_dc(&s(&a), Some(bad_pw)).code, 9);
+    let a = args(
+        &[
+            "create-account",
+            &fresh,
+            "--create-group",
+            &format!("{fresh}G"),
+            "--allowed-principal",
+            "NoSuchGroup",
+        ],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("NoSuchGroup"), "{}", r.stderr);
+    assert_eq!(d.dn_of(&format!("{fresh}$")), None);
+    assert_eq!(d.dn_of(&format!("{fresh}G")), None);
+
+    // Insufficient rights: a plain user may not create accounts.
+    let a = args(
+        &["create-account", &fresh, "--allowed-principal", "WebHosts"],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.alice()));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("insufficient rights"), "{}", r.stderr);
+    assert_eq!(d.dn_of(&format!("{fresh}$")), None);
+
+    // No password at all and no terminal: a clear error, nothing asked.
+    let mut a = args(&["new-credspec", "--account", &name], &[]);
+    a.extend(["--user".to_string(), "x@gmsa.test".to_string()]);
+    let r = gmsa_dc(&s(&a), None);
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
+}
+
+#[test]
+fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
+    let d = dc();
+    let name = unique_account("kb");
+    samba_gmsa(&name);
+    d.ldbmodify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: msDS-GroupMSAMembership\nmsDS-GroupMSAMembership:: {}\n",
+        d.dn_of(&format!("{name}$")).unwrap(),
+        membership_of("WebHosts")
+    ));
+    let simple = gmsa_dc(
+        &s(&args(&["new-credspec", "--account", &name], &[])),
+        Some(d.admin()),
+    );
+    simple.ok();
+    let (_keep, cache) = gmsa_tests::dc::kinit(d.alice());
+    // ldap:// with Kerberos: GSSAPI sealing, no TLS.
+    let sealed = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--server", d.ldap()],
+        &cache,
+    );
+    sealed.ok();
+    // ldaps:// with Kerberos: GSSAPI inside TLS.
+    let tls = gmsa_tests::dc::gmsa_krb(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--server",
+            d.ldaps(),
+            "--ca-file",
+            d.ca(),
+        ],
+        &cache,
+    );
+    tls.ok();
+    assert_eq!(sealed.stdout, simple.stdout);
+    assert_eq!(tls.stdout, simple.stdout);
+
+    // The sealed connection is encrypted: a member of WebHosts reads the password.
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["check-account", &name, "--server", d.ldap(), "-o", "json"],
+        &cache,
+    );
+    let v: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}\n{}", r.stdout, r.stderr));
+    assert!(
+        v["bound_as"].as_str().unwrap().ends_with("\\alice"),
+        "{v:#}"
+    );
+    if d.serves_managed_passwords() {
+        assert_eq!(status(&v, "password-readable"), "pass", "{v:#}");
+    }
+
+    // No ticket: Unauthorized, with a hint to kinit.
+    let empty = tempfile::tempdir().unwrap();
+    let none = format!("FILE:{}", empty.path().join("none").display());
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--server", d.ldap()],
+        &none,
+    );
+    assert_eq!(r.code, 9, "{}", r.stderr);
+    assert!(r.stderr.contains("kinit"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+/// `msDS-GroupMSAMembership` allowing one group, built by Samba's own Python (not our codec).
+fn membership_of(group: &str) -> String {
+    let d = dc();
+    let sid = d
+        .ldbsearch(
+            d.base_dn(),
+            "sub",
+            &format!("(sAMAccountName={group})"),
+            &["objectSid"],
+        )
+        .remove(0)["objectSid"][0]
+        .clone();
+    let script = format!(
+        "import base64\nfrom samba.ndr import ndr_pack\nfrom samba.dcerpc import security\nsd = security.descriptor.from_sddl('O:BAD:(A;;0xf01ff;;;{sid})', security.dom_sid('{sid}'))\nprint(base64.b64encode(ndr_pack(sd)).decode())"
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// End to end: a credential spec read from the DC goes into the test cluster, once
+/// through `add-credspec` and once as the `-o resource` document applied as is.
+#[tokio::test]
+async fn new_credspec_from_the_dc_goes_into_the_cluster() {
+    use kube::api::{Api, DynamicObject, Patch, PatchParams};
+    use kube::core::ApiResource;
+
+    let d = dc();
+    let name = unique_account("kc");
+    samba_gmsa(&name);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}.json"));
+    let a = args(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    gmsa_dc(&s(&a), Some(d.admin())).ok();
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+
+    gmsa_tests::install_crd().await;
+    let ns = gmsa_tests::namespace(&["app"]).await;
+    let res_name = gmsa_tests::unique("dc-spec");
+    let role = gmsa_tests::unique("dc-role");
+    gmsa_tests::gmsa(&[
+        "add-credspec",
+        "--credspec-file",
+        file.to_str().unwrap(),
+        "--credspec-name",
+        &res_name,
+        "--cluster-role-name",
+        &role,
+        "-n",
+        &ns,
+        "--service-account",
+        "app",
+    ])
+    .ok();
+    let ar = ApiResource {
+        group: "windows.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "windows.k8s.io/v1".into(),
+        kind: "GMSACredentialSpec".into(),
+        plural: "gmsacredentialspecs".into(),
+    };
+    let api: Api<DynamicObject> = Api::all_with(gmsa_tests::admin().await, &ar);
+    let stored = serde_json::to_value(api.get(&res_name).await.unwrap()).unwrap();
+    assert_eq!(stored["credspec"], spec, "the cluster keeps every field");
+    let r = gmsa_tests::gmsa(&[
+        "check-access",
+        &res_name,
+        "-n",
+        &ns,
+        "--service-account",
+        "app",
+    ]);
+    r.ok();
+
+    // -o resource, applied as kubectl apply would (server-side apply of the document).
+    let res_name2 = gmsa_tests::unique("dc-res");
+    let a = args(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "-o",
+            "resource",
+            "--credspec-name",
+            &res_name2,
+        ],
+        &[],
+    );
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    r.ok();
+    let doc: Value = serde_yaml::from_str(&r.stdout).unwrap();
+    api.patch(
+        &res_name2,
+        &PatchParams::apply("gmsa-tests"),
+        &Patch::Apply(&doc),
+    )
+    .await
+    .expect("the resource applies");
+    let stored = serde_json::to_value(api.get(&res_name2).await.unwrap()).unwrap();
+    assert_eq!(stored["credspec"], spec);
+}
+
+/// `--domain` alone: the DC comes from the SRV records `_ldap._tcp.dc._msdcs.<domain>`
+/// (asked of the DC's own DNS server on 127.0.0.1), and TLS and Kerberos use its name.
+#[test]
+fn domain_alone_finds_the_dc_through_dns_srv_records() {
+    let d = dc();
+    let name = unique_account("sr");
+    samba_gmsa(&name);
+    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
+    let by_server = gmsa_dc(
+        &s(&args(&["new-credspec", "--account", &name], &[])),
+        Some(d.bob()),
+    );
+    by_server.ok();
+    // Simple bind: StartTLS to dc1.gmsa.test, verified against the certificate's DNS name.
+    let r = gmsa_dc(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--domain",
+            domain,
+            "--ca-file",
+            d.ca(),
+        ],
+        Some(d.bob()),
+    );
+    r.ok();
+    assert_eq!(r.stdout, by_server.stdout);
+    // Kerberos: ldap/dc1.gmsa.test from the SRV target.
+    let (_keep, cache) = gmsa_tests::dc::kinit(d.bob());
+    let r = gmsa_tests::dc::gmsa_krb(
+        &["new-credspec", "--account", &name, "--domain", domain],
+        &cache,
+    );
+    r.ok();
+    assert_eq!(r.stdout, by_server.stdout);
+    // A domain with no DC: not found, and it says where it looked.
+    let r = gmsa_dc(
+        &[
+            "new-credspec",
+            "--account",
+            &name,
+            "--domain",
+            "nodc.gmsa.test",
+        ],
+        Some(d.bob()),
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("_ldap._tcp.dc._msdcs.nodc.gmsa.test"),
+        "{}",
+        r.stderr
+    );
+}
