@@ -115,12 +115,14 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
     config.write_timeout = Some(timeout);
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
-    let client = client_with_nodelay(&config).or_else(|_| Client::try_from(config)).map_err(|e| {
-        Error::new(
-            ErrorKind::Config,
-            format!("failed to set up a client for {server}: {e}"),
-        )
-    })?;
+    let client = client_with_nodelay(&config)
+        .or_else(|_| Client::try_from(config))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                format!("failed to set up a client for {server}: {e}"),
+            )
+        })?;
     Ok(Cluster {
         client,
         default_namespace,
@@ -150,7 +152,8 @@ fn client_with_nodelay(config: &Config) -> Result<Client, kube::Error> {
     timeouts.set_read_timeout(config.read_timeout);
     timeouts.set_write_timeout(config.write_timeout);
     let hyper_client: hyper_util::client::legacy::Client<_, kube::client::Body> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(timeouts);
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(timeouts);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer()?)

@@ -89,10 +89,7 @@ fn u16_at(msg: &[u8], pos: usize) -> std::result::Result<u16, String> {
 }
 
 /// Parse an answer: SRV records (answers) and A records (anywhere) by owner name.
-pub(crate) fn parse(
-    msg: &[u8],
-    id: u16,
-) -> std::result::Result<Answer, String> {
+pub(crate) fn parse(msg: &[u8], id: u16) -> std::result::Result<Answer, String> {
     if msg.len() < 12 || u16_at(msg, 0)? != id {
         return Err("not an answer to our question".into());
     }
@@ -133,12 +130,7 @@ pub(crate) fn parse(
     Ok((rcode, srv, a))
 }
 
-async fn ask(
-    ns: SocketAddr,
-    name: &str,
-    qtype: u16,
-    timeout: Duration,
-) -> Result<Answer> {
+async fn ask(ns: SocketAddr, name: &str, qtype: u16, timeout: Duration) -> Result<Answer> {
     let fail = |m: String| {
         Error::new(
             ErrorKind::Unreachable,
