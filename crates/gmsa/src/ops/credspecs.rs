@@ -678,55 +678,45 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
             resource: req.include_resources.then(|| v.clone()),
         });
     };
-    let result = match &req.name {
-        Some(n) => match cluster::get(&cluster.client, &objects::credspec_ref(n)).await? {
-            Some(v) => {
-                collect(&v, &mut items);
-                Ok(())
-            }
+    // The three lists at once: credential specs, our cluster roles, our role bindings.
+    let selector = our_selector();
+    let mut role_to_specs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut role_to_sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let specs = async {
+        match &req.name {
+            Some(n) => match cluster::get(&cluster.client, &objects::credspec_ref(n)).await? {
+                Some(v) => {
+                    collect(&v, &mut items);
+                    Ok(())
+                }
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("credential spec {n} not found"),
+                    )
+                    .with_hint("`kubectl gmsa get` lists them"))
+                }
+            },
             None => {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("credential spec {n} not found"),
+                list_all(
+                    &cluster,
+                    &api_version,
+                    credspec::KIND,
+                    credspec::PLURAL,
+                    None,
+                    |v| collect(v, &mut items),
                 )
-                .with_hint("`kubectl gmsa get` lists them"))
+                .await
             }
-        },
-        None => {
-            list_all(
-                &cluster,
-                &api_version,
-                credspec::KIND,
-                credspec::PLURAL,
-                None,
-                |v| collect(v, &mut items),
-            )
-            .await
         }
     };
-    if let Err(e) = result {
-        if e.kind == ErrorKind::NotFound {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "the cluster at {} does not serve GMSACredentialSpec",
-                    cluster.server
-                ),
-            )
-            .with_hint("install it with `kubectl gmsa install-webhook`"));
-        }
-        return Err(e);
-    }
-
     // Who may use them: our cluster roles, and our role bindings of those roles.
-    reporter.step("listing role bindings");
-    let mut role_to_specs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let roles = list_all(
         &cluster,
         objects::RBAC,
         "ClusterRole",
         "clusterroles",
-        Some(&our_selector()),
+        Some(&selector),
         |r| {
             let name = r["metadata"]["name"]
                 .as_str()
@@ -751,15 +741,13 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                 }
             }
         },
-    )
-    .await;
-    let mut role_to_sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    );
     let bindings = list_all(
         &cluster,
         objects::RBAC,
         "RoleBinding",
         "rolebindings",
-        Some(&our_selector()),
+        Some(&selector),
         |b| {
             if let Some(role) = b["roleRef"]["name"].as_str() {
                 for s in b["subjects"].as_array().into_iter().flatten() {
@@ -776,8 +764,22 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                 }
             }
         },
-    )
-    .await;
+    );
+    let (result, roles, bindings) = tokio::join!(specs, roles, bindings);
+    if let Err(e) = result {
+        if e.kind == ErrorKind::NotFound {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the cluster at {} does not serve GMSACredentialSpec",
+                    cluster.server
+                ),
+            )
+            .with_hint("install it with `kubectl gmsa install-webhook`"));
+        }
+        return Err(e);
+    }
+
     for r in [roles, bindings] {
         match r {
             Ok(()) => {}
