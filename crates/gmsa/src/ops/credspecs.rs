@@ -689,13 +689,11 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                     collect(&v, &mut items);
                     Ok(())
                 }
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::NotFound,
-                        format!("credential spec {n} not found"),
-                    )
-                    .with_hint("`kubectl gmsa get` lists them"))
-                }
+                None => Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("credential spec {n} not found"),
+                )
+                .with_hint("`kubectl gmsa get` lists them")),
             },
             None => {
                 list_all(
@@ -767,7 +765,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
     );
     let (result, roles, bindings) = tokio::join!(specs, roles, bindings);
     if let Err(e) = result {
-        if e.kind == ErrorKind::NotFound {
+        if e.kind == ErrorKind::NotFound && req.name.is_none() {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
