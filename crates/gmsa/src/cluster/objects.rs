@@ -45,6 +45,23 @@ fn labels() -> Value {
     json!({ MANAGED_BY_LABEL: MANAGER })
 }
 
+/// Label on our RoleBindings naming their ClusterRole, so that removals find them with a
+/// server-side selector instead of listing every binding of ours.
+pub const CLUSTER_ROLE_LABEL: &str = "kubectl-gmsa/cluster-role";
+
+/// The role name as a label value, when it can be one (at most 63 characters of
+/// alphanumerics, '-', '_' and '.', starting and ending alphanumeric).
+pub fn role_label_value(role: &str) -> Option<&str> {
+    let ok = !role.is_empty()
+        && role.len() <= 63
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && role.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && role.ends_with(|c: char| c.is_ascii_alphanumeric());
+    ok.then_some(role)
+}
+
 /// The `GMSACredentialSpec` resource, labelled as ours.
 pub fn credspec_resource(name: &str, spec: &CredentialSpec) -> Value {
     credspec::to_resource(name, spec, &[(MANAGED_BY_LABEL, MANAGER)])
@@ -94,6 +111,14 @@ pub fn role_binding_name(cluster_role: &str, sa: &ServiceAccountRef) -> String {
     format!("{cluster_role}-{}", sa.name)
 }
 
+fn binding_labels(cluster_role: &str) -> Value {
+    let mut l = labels();
+    if let Some(v) = role_label_value(cluster_role) {
+        l[CLUSTER_ROLE_LABEL] = json!(v);
+    }
+    l
+}
+
 /// A RoleBinding, in the service account's namespace, of the cluster role to it.
 pub fn role_binding(cluster_role: &str, credspec: &str, sa: &ServiceAccountRef) -> Value {
     json!({
@@ -102,7 +127,7 @@ pub fn role_binding(cluster_role: &str, credspec: &str, sa: &ServiceAccountRef) 
         "metadata": {
             "name": role_binding_name(cluster_role, sa),
             "namespace": sa.namespace,
-            "labels": labels(),
+            "labels": binding_labels(cluster_role),
             "annotations": { CREDSPEC_ANNOTATION: credspec }
         },
         "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role },

@@ -434,12 +434,16 @@ fn skip(r: &ObjectRef, reason: &str) -> ObjectOutcome {
 /// Our RoleBindings (any namespace) that bind `role`. Empty when listing is not allowed.
 async fn our_bindings_to(cluster: &Cluster, role: &str) -> Result<Vec<ObjectRef>> {
     let mut out = vec![];
+    let selector = match objects::role_label_value(role) {
+        Some(v) => format!("{},{}={v}", our_selector(), objects::CLUSTER_ROLE_LABEL),
+        None => our_selector(),
+    };
     let result = list_all(
         cluster,
         objects::RBAC,
         "RoleBinding",
         "rolebindings",
-        Some(&our_selector()),
+        Some(&selector),
         |b: &Value| {
             if b["roleRef"]["kind"] == "ClusterRole" && b["roleRef"]["name"].as_str() == Some(role)
             {
