@@ -46,6 +46,17 @@ pub struct ClusterArgs {
     pub request_timeout: u64,
 }
 
+impl ClusterArgs {
+    /// The cluster these flags name, as the core takes it.
+    pub fn target(&self) -> gmsa::cluster::Target {
+        gmsa::cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            request_timeout_secs: Some(self.request_timeout),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check credential spec files against the rules Windows and the webhook apply.

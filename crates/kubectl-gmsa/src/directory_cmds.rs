@@ -12,6 +12,7 @@ use gmsa::{Error, ErrorKind};
 
 use crate::cli::{CcgPluginArg, ReportFormat};
 use crate::output;
+use crate::output::io;
 
 /// How to reach and authenticate to a domain controller (every directory command).
 #[derive(Debug, Args, Clone, Default)]
@@ -168,10 +169,6 @@ pub struct CreateAccountArgs {
     pub directory: DirectoryArgs,
 }
 
-fn io(e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Internal, format!("failed to write output: {e}"))
-}
-
 pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let format = a.output.or(if a.file.is_some() {
         None
@@ -252,12 +249,7 @@ pub async fn check_account(a: CheckAccountArgs, out: &mut dyn Write) -> Result<E
     spinner.finish();
     let o = o?;
     if a.output == ReportFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&o).expect("serializes")
-        )
-        .map_err(io)?;
+        output::json(out, &o)?;
     } else {
         let c = output::colour(std::io::stdout().is_terminal());
         let bound = if o.bound_as.is_empty() {
@@ -307,12 +299,7 @@ pub async fn create_account(a: CreateAccountArgs, out: &mut dyn Write) -> Result
     spinner.finish();
     let o = o?;
     if a.output == ReportFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&o).expect("serializes")
-        )
-        .map_err(io)?;
+        output::json(out, &o)?;
     } else if o.dry_run {
         write!(out, "# dry run: nothing was written\n{}", o.ldif).map_err(io)?;
     } else {

@@ -13,11 +13,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use gmsa::cluster::Target;
 use gmsa::ops::{self, ApplyOutcome, CredspecSource};
 use gmsa::{Error, ErrorKind};
 
-use cli::{Cli, ClusterArgs, Command, ListFormat, ObjectFormat, ReportFormat, WriteArgs};
+use cli::{Cli, Command, ListFormat, ObjectFormat, ReportFormat, WriteArgs};
+use output::io;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,18 +32,6 @@ fn main() -> ExitCode {
             ExitCode::from(e.kind.exit_code() as u8)
         }
     }
-}
-
-fn target(c: &ClusterArgs) -> Target {
-    Target {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        request_timeout_secs: Some(c.request_timeout),
-    }
-}
-
-fn io(e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Internal, format!("failed to write output: {e}"))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -89,12 +77,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 }
             }
             if a.output == ReportFormat::Json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&reports).expect("serializes")
-                )
-                .map_err(io)?;
+                output::json(out, &reports)?;
             }
             Ok(if any_error {
                 ExitCode::from(ErrorKind::InvalidInput.exit_code() as u8)
@@ -132,7 +115,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                     plugin_input: a.plugin_input.clone(),
                 });
             let req = ops::AddCredspecRequest {
-                target: target(c),
+                target: c.target(),
                 source: CredspecSource {
                     credspec_file: Some(a.credspec_file.clone()),
                     credspec: None,
@@ -160,7 +143,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::RemoveCredspec(a) => {
             let req = ops::RemoveCredspecRequest {
-                target: target(c),
+                target: c.target(),
                 credspec_name: a.credspec_name,
                 cluster_role_name: a.cluster_role_name,
                 service_accounts: a.service_accounts,
@@ -174,7 +157,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::BindRole(a) => {
             let req = ops::BindRoleRequest {
-                target: target(c),
+                target: c.target(),
                 cluster_role_name: a.cluster_role_name,
                 service_accounts: a.service_accounts,
                 namespace: c.namespace.clone(),
@@ -188,7 +171,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::UnbindRole(a) => {
             let req = ops::UnbindRoleRequest {
-                target: target(c),
+                target: c.target(),
                 cluster_role_name: a.cluster_role_name,
                 service_accounts: a.service_accounts,
                 namespace: c.namespace.clone(),
@@ -202,7 +185,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Get(a) => {
             let include = matches!(a.output, Some(ListFormat::Yaml | ListFormat::Json));
             let req = ops::GetRequest {
-                target: target(c),
+                target: c.target(),
                 name: a.name.clone(),
                 include_resources: include,
             };
@@ -272,19 +255,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::CheckAccess(a) => {
             let req = ops::CheckAccessRequest {
-                target: target(c),
+                target: c.target(),
                 credspec_name: a.credspec_name,
                 service_accounts: a.service_accounts,
                 namespace: c.namespace.clone(),
             };
             let o = ops::check_access(&req).await?;
             if a.output == ReportFormat::Json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&o).expect("serializes")
-                )
-                .map_err(io)?;
+                output::json(out, &o)?;
             } else {
                 for ans in &o.answers {
                     let verdict = if ans.allowed {
@@ -309,7 +287,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::CreateSecret(a) => {
             let password = read_password(a.password_stdin)?;
             let req = ops::CreateSecretRequest {
-                target: target(c),
+                target: c.target(),
                 secret_name: a.name,
                 namespace: c.namespace.clone(),
                 domain: a.domain,
@@ -334,12 +312,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&v).expect("serializes")
-                )
-                .map_err(io)?;
+                output::json(out, &v)?;
             } else {
                 writeln!(out, "kubectl-gmsa {}", version::LONG).map_err(io)?;
             }

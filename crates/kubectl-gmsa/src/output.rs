@@ -9,6 +9,24 @@ use serde_json::{json, Value};
 
 use crate::cli::ObjectFormat;
 
+/// A failed write to stdout, as an operation error.
+pub fn io(e: std::io::Error) -> gmsa::Error {
+    gmsa::Error::new(
+        gmsa::ErrorKind::Internal,
+        format!("failed to write output: {e}"),
+    )
+}
+
+/// `-o json` of any outcome: pretty JSON and a newline.
+pub fn json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, v: &T) -> Result<(), gmsa::Error> {
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(v).expect("outcomes serialize")
+    )
+    .map_err(io)
+}
+
 /// Colour only on a terminal, and never with NO_COLOR.
 pub fn colour(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

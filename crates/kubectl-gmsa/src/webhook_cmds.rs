@@ -12,6 +12,7 @@ use gmsa::progress::Reporter;
 use gmsa::{Error, ErrorKind};
 
 use crate::cli::{ClusterArgs, ObjectFormat, ReportFormat, WriteArgs};
+use crate::output::io;
 use crate::{output, progress};
 
 /// `--name`: shared by every webhook command.
@@ -216,18 +217,6 @@ impl Reporter for WebhookProgress {
     }
 }
 
-fn io(e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Internal, format!("failed to write output: {e}"))
-}
-
-fn target(c: &ClusterArgs) -> gmsa::cluster::Target {
-    gmsa::cluster::Target {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        request_timeout_secs: Some(c.request_timeout),
-    }
-}
-
 fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
     let what = match (c.issued, c.new_ca) {
         (true, true) => "issued (new CA)",
@@ -247,7 +236,7 @@ pub async fn install(
     a: InstallWebhookArgs,
 ) -> Result<ExitCode, Error> {
     let req = ops::InstallWebhookRequest {
-        target: target(c),
+        target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
         image: Some(a.image),
@@ -301,7 +290,7 @@ pub async fn uninstall(
     a: UninstallWebhookArgs,
 ) -> Result<ExitCode, Error> {
     let req = ops::UninstallWebhookRequest {
-        target: target(c),
+        target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
         purge: a.purge,
@@ -346,7 +335,7 @@ pub async fn rotate(
     a: RotateCertsArgs,
 ) -> Result<ExitCode, Error> {
     let req = ops::RotateCertsRequest {
-        target: target(c),
+        target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
         new_ca: a.new_ca,
@@ -359,12 +348,7 @@ pub async fn rotate(
     reporter.finish();
     let o = o?;
     if a.output == ReportFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&o).expect("serializes")
-        )
-        .map_err(io)?;
+        output::json(out, &o)?;
         return Ok(ExitCode::SUCCESS);
     }
     let applied = ApplyOutcome {
@@ -389,7 +373,7 @@ pub async fn status(
     a: StatusArgs,
 ) -> Result<ExitCode, Error> {
     let req = ops::StatusRequest {
-        target: target(c),
+        target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
     };
@@ -398,12 +382,7 @@ pub async fn status(
     reporter.finish();
     let o = o?;
     if a.output == ReportFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&o).expect("serializes")
-        )
-        .map_err(io)?;
+        output::json(out, &o)?;
     } else {
         let yes_no = |b: bool| if b { "present" } else { "MISSING" };
         let mut lines: Vec<(String, String)> = vec![];

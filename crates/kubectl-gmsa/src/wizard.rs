@@ -12,7 +12,7 @@ use clap::Args;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Password, Select};
 use gmsa::cluster::access::{may_i, Permission};
-use gmsa::cluster::{self, DryRun, Target};
+use gmsa::cluster::{self, DryRun};
 use gmsa::credspec::{self, CcgPlugin, Severity};
 use gmsa::ops::{self, AddCredspecRequest, CredspecSource, HostAccountRequest};
 use gmsa::{Error, ErrorKind};
@@ -129,11 +129,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     } else {
         &plain
     };
-    let target = Target {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        request_timeout_secs: Some(c.request_timeout),
-    };
+    let target = c.target();
 
     // 1. The cluster, and whether we may create what we need.
     let cluster = cluster::connect(&target).await?;
