@@ -204,11 +204,15 @@ pub fn classify(e: kube::Error) -> Error {
             } else {
                 ErrorKind::Unreachable
             };
-            let mut err = Error::new(kind, format!("the API server could not be reached: {text}"));
-            if kind == ErrorKind::Unreachable {
-                err = err.with_hint("check that the cluster is up and that --kubeconfig/--context point at it (`kubectl cluster-info`)");
+            if kind == ErrorKind::Timeout {
+                return Error::new(
+                    kind,
+                    format!("the API server did not answer in time: {text}"),
+                )
+                .with_hint("check that the cluster is up, or raise --request-timeout if it is slow");
             }
-            err
+            Error::new(kind, format!("the API server could not be reached: {text}"))
+                .with_hint("check that the cluster is up and that --kubeconfig/--context point at it (`kubectl cluster-info`)")
         }
     }
 }

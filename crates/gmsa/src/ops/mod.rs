@@ -284,6 +284,11 @@ pub(crate) async fn apply_all(
             .copied()
             .filter(|&i| wave_of(&objects[i].0.kind) == wave)
             .collect();
+        if in_wave.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = in_wave.iter().map(|&i| objects[i].0.display()).collect();
+        reporter.step(&format!("applying {}", names.join(", ")));
         let done = join_all(in_wave.iter().map(|&i| {
             let (r, desired) = &objects[i];
             cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
@@ -355,7 +360,7 @@ async fn roll_back(client: &kube::Client, created: &[&ObjectRef]) -> String {
         (true, true) => "nothing had been created, so nothing was rolled back".into(),
         (_, true) => format!("rolled back: deleted {}", undone.join(", ")),
         _ => format!(
-            "rollback incomplete: could not delete {}; run the same command again or remove-credspec",
+            "rollback incomplete: could not delete {}; run the same command again to finish, or remove them",
             failed.join(", ")
         ),
     }
