@@ -318,10 +318,13 @@ async fn install_webhook_on_a_server_that_stops_answering_fails_in_time_and_a_re
         needle: "deployment/",
     };
     let started = std::time::Instant::now();
-    let err = tokio::time::timeout(Duration::from_secs(120), ops::install_webhook(&req, &freeze))
-        .await
-        .expect("install-webhook hung on a server that stopped answering")
-        .expect_err("install-webhook cannot succeed while the server does not answer");
+    let err = tokio::time::timeout(
+        Duration::from_secs(120),
+        ops::install_webhook(&req, &freeze),
+    )
+    .await
+    .expect("install-webhook hung on a server that stopped answering")
+    .expect_err("install-webhook cannot succeed while the server does not answer");
     let took = started.elapsed();
     eprintln!("install-webhook on a frozen server, after {took:?}:\n{err}");
     // Generous bound on a loaded machine: one 2 s timeout for the wave, and one per rollback delete.
@@ -388,7 +391,10 @@ async fn install_webhook_on_a_server_that_stops_answering_fails_in_time_and_a_re
     .unwrap();
     assert!(status.certificate.present, "{status:?}");
     assert!(
-        status.webhooks.iter().all(|w| w.present && w.ca_bundle_verifies),
+        status
+            .webhooks
+            .iter()
+            .all(|w| w.present && w.ca_bundle_verifies),
         "{status:?}"
     );
 
@@ -494,7 +500,8 @@ async fn create_account_on_a_dc_that_stops_answering_before_the_add_leaves_nothi
     assert!(took < Duration::from_secs(20), "took {took:?}: {err}");
     assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
     assert!(
-        err.message.contains(&format!("failed to create gMSA CN={account}")),
+        err.message
+            .contains(&format!("failed to create gMSA CN={account}")),
         "{err}"
     );
     assert!(err.message.contains("check-account"), "{err}");
@@ -541,7 +548,8 @@ async fn create_account_cut_after_its_group_was_made_deletes_the_group_and_a_rer
         .expect_err("the gMSA's add was cut");
     eprintln!("create-account cut after its group:\n{err}");
     assert!(
-        err.message.contains(&format!("failed to create gMSA CN={account}")),
+        err.message
+            .contains(&format!("failed to create gMSA CN={account}")),
         "{err}"
     );
     assert!(

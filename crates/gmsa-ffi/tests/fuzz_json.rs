@@ -56,7 +56,15 @@ fn call(ctx: &Ctx, name: &str, f: Export, request: &[u8]) -> (i32, Value) {
     let mut out: *mut u8 = ptr::null_mut();
     let mut out_len = 0usize;
     // SAFETY: the request slice, `out` and `out_len` are valid for the whole call.
-    let status = unsafe { f(ctx.0, request.as_ptr(), request.len(), &mut out, &mut out_len) };
+    let status = unsafe {
+        f(
+            ctx.0,
+            request.as_ptr(),
+            request.len(),
+            &mut out,
+            &mut out_len,
+        )
+    };
     assert!(!out.is_null(), "{name} wrote no buffer");
     // SAFETY: the library wrote `out_len` bytes at `out` (a NUL follows).
     let bytes = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();

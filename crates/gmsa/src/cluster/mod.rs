@@ -209,7 +209,9 @@ pub fn classify(e: kube::Error) -> Error {
                     kind,
                     format!("the API server did not answer in time: {text}"),
                 )
-                .with_hint("check that the cluster is up, or raise --request-timeout if it is slow");
+                .with_hint(
+                    "check that the cluster is up, or raise --request-timeout if it is slow",
+                );
             }
             Error::new(kind, format!("the API server could not be reached: {text}"))
                 .with_hint("check that the cluster is up and that --kubeconfig/--context point at it (`kubectl cluster-info`)")
