@@ -565,3 +565,207 @@ async fn create_account_cut_after_its_group_was_made_deletes_the_group_and_a_rer
     assert!(d.dn_of(&group).is_some());
     assert!(d.dn_of(&format!("{account}$")).is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_account_on_a_slow_dc_within_the_timeout_succeeds() {
+    let d = gmsa_tests::dc::dc();
+    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    proxy.set_delay(Duration::from_millis(200));
+    let server = format!("ldaps://127.0.0.1:{}", proxy.addr.port());
+    let account = gmsa_tests::dc::unique_account("slow");
+    let mut req = create_request(&server, &account, None);
+    req.directory.timeout_secs = Some(15);
+    let done = tokio::time::timeout(
+        Duration::from_secs(120),
+        ops::create_account(&req, &gmsa::progress::Silent),
+    )
+    .await
+    .expect("create-account hung on a slow DC")
+    .expect("a slow DC that answers within the timeout is fine");
+    assert_eq!(d.dn_of(&format!("{account}$")), Some(done.account_dn));
+}
+
+// ---------------------------------------------------------------- the CLI, end to end
+
+/// Run the CLI in a blocking task (the proxy lives on this runtime); how long it took.
+async fn timed_cli(args: Vec<String>, envs: Vec<(String, String)>) -> (Run, Duration) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let o = std::process::Command::new(bin())
+            .args(&args)
+            .envs(envs)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let run = Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        (run, started.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_gives_up_on_a_silent_api_server_within_its_request_timeout() {
+    let proxy = Proxy::start(api_server()).await;
+    proxy.freeze();
+    let dir = tempfile::tempdir().unwrap();
+    let via = kubeconfig_via(proxy.addr, dir.path());
+    let (name, ns) = (unique("whq"), unique("whqns"));
+    let (run, took) = timed_cli(
+        [
+            "--kubeconfig",
+            via.to_str().unwrap(),
+            "install-webhook",
+            "--name",
+            &name,
+            "-n",
+            &ns,
+            "--failure-policy",
+            "Ignore",
+            "--no-wait",
+            "--request-timeout",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec(),
+        vec![],
+    )
+    .await;
+    assert!(took < Duration::from_secs(20), "took {took:?}: {run:?}");
+    assert_eq!(run.code, 7, "{run:?}");
+    assert!(
+        run.stderr.contains("did not answer in time") && run.stderr.contains("--request-timeout"),
+        "{}",
+        run.stderr
+    );
+    proxy.restart();
+    assert!(get_path(&format!("/api/v1/namespaces/{ns}"))
+        .await
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_gives_up_on_a_silent_dc_within_its_timeout() {
+    let d = gmsa_tests::dc::dc();
+    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    proxy.freeze();
+    let account = gmsa_tests::dc::unique_account("sil");
+    let (run, took) = timed_cli(
+        [
+            "create-account",
+            &account,
+            "--allowed-principal",
+            "WebHosts",
+            "--server",
+            &format!("ldaps://127.0.0.1:{}", proxy.addr.port()),
+            "--ca-file",
+            d.ca(),
+            "--user",
+            d.admin().user,
+            "--timeout",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec(),
+        vec![("GMSA_LDAP_PASSWORD".into(), d.admin().password.into())],
+    )
+    .await;
+    assert!(took < Duration::from_secs(20), "took {took:?}: {run:?}");
+    assert_eq!(run.code, 7, "{run:?}");
+    assert!(
+        run.stderr.contains("did not answer in time"),
+        "{}",
+        run.stderr
+    );
+    proxy.restart();
+    assert_eq!(d.dn_of(&format!("{account}$")), None);
+}
+
+// ---------------------------------------------------------------- conflicting writers
+
+#[tokio::test]
+async fn install_webhook_reports_an_object_another_tool_made_and_takes_it_only_with_overwrite() {
+    let (name, ns) = (unique("who"), unique("whons"));
+    let client = admin().await;
+    // Another tool made the namespace and a Service of the webhook's name in it.
+    let ns_obj: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(serde_json::json!({ "metadata": { "name": ns } })).unwrap();
+    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .create(&Default::default(), &ns_obj)
+        .await
+        .unwrap();
+    let theirs: k8s_openapi::api::core::v1::Service = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": { "name": name, "namespace": ns },
+        "spec": { "ports": [{ "port": 8443, "protocol": "TCP" }], "selector": { "app": "theirs" } }
+    }))
+    .unwrap();
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    services
+        .patch(
+            &name,
+            &PatchParams::apply("other-tool"),
+            &Patch::Apply(&theirs),
+        )
+        .await
+        .unwrap();
+    let before = services.get(&name).await.unwrap();
+
+    let args = |more: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "install-webhook",
+            "--name",
+            &name,
+            "-n",
+            &ns,
+            "--failure-policy",
+            "Ignore",
+            "--no-wait",
+        ]
+        .map(String::from)
+        .to_vec();
+        v.extend(more.iter().map(|s| s.to_string()));
+        v
+    };
+    let a = args(&[]);
+    let r = gmsa(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "service/{name} in namespace {ns} exists and was not made by"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    let after = services.get(&name).await.unwrap();
+    assert_eq!(
+        before.metadata.resource_version,
+        after.metadata.resource_version
+    );
+    for p in webhook_paths(&name, &ns).iter().skip(2) {
+        if !p.contains("/services/") {
+            assert!(get_path(p).await.is_none(), "{p} was written");
+        }
+    }
+
+    let a = args(&["--overwrite"]);
+    gmsa(&a.iter().map(String::as_str).collect::<Vec<_>>()).ok();
+    // Taken over, not merged: their port and selector are gone (regression: a forced apply
+    // kept their port beside ours, and the server refused two ports without names).
+    let spec = services.get(&name).await.unwrap().spec.unwrap();
+    let ports: Vec<i32> = spec.ports.unwrap().iter().map(|p| p.port).collect();
+    assert_eq!(ports, vec![443]);
+    let selector = spec.selector.unwrap();
+    assert!(!selector.contains_key("app"), "{selector:?}");
+    assert!(
+        selector.contains_key("app.kubernetes.io/instance"),
+        "{selector:?}"
+    );
+    uninstall(&name, &ns).await;
+}

@@ -291,7 +291,24 @@ pub(crate) async fn apply_all(
         reporter.step(&format!("applying {}", names.join(", ")));
         let done = join_all(in_wave.iter().map(|&i| {
             let (r, desired) = &objects[i];
-            cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
+            let before = &existing[i];
+            async move {
+                match before {
+                    // Another tool's object, taken over: replaced, not merged. Namespaces
+                    // and CRDs are shared with what else lives in or uses them: merged.
+                    Some(obj)
+                        if opts.overwrite
+                            && !is_ours(obj)
+                            && !matches!(
+                                r.kind.as_str(),
+                                "Namespace" | "CustomResourceDefinition"
+                            ) =>
+                    {
+                        cluster::take_over(client, r, obj, desired, server_dry_run).await
+                    }
+                    _ => cluster::apply(client, r, desired, server_dry_run, opts.overwrite).await,
+                }
+            }
         }))
         .await;
         let failed = done.iter().any(|r| r.is_err());
