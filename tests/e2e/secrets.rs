@@ -428,6 +428,42 @@ fn the_bind_password_never_leaves_the_environment_variable() {
     right.assert_absent(&written, "the credential spec file");
     assert!(written.contains(&account), "{written}");
 
+    // The gMSA's own managed password: read here as alice (a member of WebHosts, which may
+    // retrieve it) with OpenLDAP's ldapsearch, then looked for in what the tool prints when
+    // it checks, as alice, that the password is readable.
+    if d.serves_managed_passwords() {
+        let dn = d.dn_of(&format!("{account}$")).unwrap();
+        let managed = managed_password(d.alice(), &dn);
+        for (label, cmd) in [
+            (
+                "check-account -o json (alice)",
+                vec!["check-account", &account, "-o", "json"],
+            ),
+            ("check-account (alice)", vec!["check-account", &account]),
+            (
+                "new-credspec (alice)",
+                vec!["new-credspec", "--account", &account],
+            ),
+        ] {
+            let w = run_as(d.alice(), &cmd);
+            w.run.ok();
+            check_run(&w, &[&managed], label);
+            if label.starts_with("check-account -o json") {
+                assert!(
+                    w.run.stdout.contains("password-readable"),
+                    "{}",
+                    w.run.stdout
+                );
+            }
+        }
+    } else {
+        // test-dc.sh falls back to Debian 12's Samba 4.17 only where backports cannot be used.
+        eprintln!(
+            "Samba {} does not serve msDS-ManagedPassword: the managed password is not planted",
+            d.var("GMSA_TEST_DC_SAMBA_VERSION")
+        );
+    }
+
     // A wrong password: refused, and neither password is shown.
     let bad = Login {
         user: admin.user,
@@ -445,6 +481,63 @@ fn the_bind_password_never_leaves_the_environment_variable() {
     // No --password flag exists: the environment (or a prompt) is the only way in.
     let r = gmsa_plain(&["check-account", &account, "--password", "x"]);
     assert_eq!(r.code, 2, "{r:?}");
+}
+
+/// `msDS-ManagedPassword` of `dn` as `login` reads it (LDAPS, the test CA), and the forms it
+/// could leak in: the blob's base64, and the current password's bytes in base64 and hex.
+fn managed_password(login: Login<'_>, dn: &str) -> Planted {
+    let d = dc();
+    let dir = tempfile::tempdir().unwrap();
+    let pw_file = dir.path().join("pw");
+    std::fs::write(&pw_file, login.password).unwrap();
+    let o = Command::new("ldapsearch")
+        .args([
+            "-LLL",
+            "-o",
+            "ldif-wrap=no",
+            "-H",
+            d.ldaps(),
+            "-D",
+            login.user,
+            "-y",
+        ])
+        .arg(&pw_file)
+        .args(["-b", dn, "-s", "base", "msDS-ManagedPassword"])
+        .env("LDAPTLS_CACERT", d.ca())
+        .output()
+        .expect("run ldapsearch (ldap-utils)");
+    assert!(
+        o.status.success(),
+        "ldapsearch failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8(o.stdout).unwrap();
+    let blob_b64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("msDS-ManagedPassword:: "))
+        .unwrap_or_else(|| panic!("{} may not read the managed password: {text}", login.user))
+        .to_owned();
+    let blob: k8s_openapi::ByteString = serde_json::from_value(json!(blob_b64)).unwrap();
+    let blob = blob.0;
+    // MSDS-MANAGEDPASSWORD_BLOB: the current password's offset is the u16 at byte 8; it is
+    // 256 bytes of UTF-16.
+    let at = u16::from_le_bytes([blob[8], blob[9]]) as usize;
+    let current = &blob[at..at + 256];
+    let hex: String = current.iter().map(|b| format!("{b:02x}")).collect();
+    let cur_b64 = serde_json::to_value(k8s_openapi::ByteString(current.to_vec()))
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Planted {
+        what: "the gMSA's managed password",
+        forms: vec![
+            blob_b64,
+            cur_b64,
+            hex[..64].to_owned(),
+            hex[..64].to_uppercase(),
+        ],
+    }
 }
 
 // ---------------------------------------------------------------- the webhook's private keys
