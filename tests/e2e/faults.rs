@@ -429,17 +429,6 @@ async fn install_webhook_on_a_slow_server_within_the_timeout_succeeds() {
 
 // ---------------------------------------------------------------- create-account
 
-/// `port` of an `ldaps://host[:port]` URL (636 by default).
-fn ldaps_addr(url: &str) -> std::net::SocketAddr {
-    let rest = url.trim_start_matches("ldaps://").trim_end_matches('/');
-    let with_port = if rest.contains(':') {
-        rest.to_owned()
-    } else {
-        format!("{rest}:636")
-    };
-    with_port.parse().unwrap()
-}
-
 fn create_request(server: &str, account: &str, group: Option<&str>) -> ops::CreateAccountRequest {
     let d = gmsa_tests::dc::dc();
     ops::CreateAccountRequest {
@@ -480,7 +469,7 @@ impl Reporter for FreezeOnStep {
 async fn create_account_on_a_dc_that_stops_answering_before_the_add_leaves_nothing_and_a_rerun_creates_it(
 ) {
     let d = gmsa_tests::dc::dc();
-    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    let proxy = Proxy::start(d.ldaps_addr()).await;
     let server = format!("ldaps://127.0.0.1:{}", proxy.addr.port());
     let account = gmsa_tests::dc::unique_account("cut");
     let req = create_request(&server, &account, None);
@@ -524,7 +513,7 @@ async fn create_account_on_a_dc_that_stops_answering_before_the_add_leaves_nothi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_account_cut_after_its_group_was_made_deletes_the_group_and_a_rerun_creates_both() {
     let d = gmsa_tests::dc::dc();
-    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    let proxy = Proxy::start(d.ldaps_addr()).await;
     let server = format!("ldaps://127.0.0.1:{}", proxy.addr.port());
     let account = gmsa_tests::dc::unique_account("cutg");
     let group = format!("{account}H");
@@ -569,7 +558,7 @@ async fn create_account_cut_after_its_group_was_made_deletes_the_group_and_a_rer
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_account_on_a_slow_dc_within_the_timeout_succeeds() {
     let d = gmsa_tests::dc::dc();
-    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    let proxy = Proxy::start(d.ldaps_addr()).await;
     proxy.set_delay(Duration::from_millis(200));
     let server = format!("ldaps://127.0.0.1:{}", proxy.addr.port());
     let account = gmsa_tests::dc::unique_account("slow");
@@ -652,7 +641,7 @@ async fn the_cli_gives_up_on_a_silent_api_server_within_its_request_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_gives_up_on_a_silent_dc_within_its_timeout() {
     let d = gmsa_tests::dc::dc();
-    let proxy = Proxy::start(ldaps_addr(d.ldaps())).await;
+    let proxy = Proxy::start(d.ldaps_addr()).await;
     proxy.freeze();
     let account = gmsa_tests::dc::unique_account("sil");
     let (run, took) = timed_cli(

@@ -650,3 +650,67 @@ async fn the_webhook_private_keys_are_only_in_their_secrets() {
     // The rotation made new keys (so both generations were looked for).
     assert_ne!(old_keys[0].forms[0], new_keys[0].forms[0]);
 }
+
+/// The bind password reaches the tool through its environment only: while a directory
+/// command is certainly running (the DC behind a frozen proxy never answers), its command
+/// line holds no password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_directory_command_has_no_password_on_its_command_line() {
+    let d = dc();
+    let proxy = gmsa_tests::proxy::Proxy::start(d.ldaps_addr()).await;
+    proxy.freeze();
+    let server = format!("ldaps://127.0.0.1:{}", proxy.addr.port());
+    let account = unique_account("cmd");
+    let pw = d.admin().password.to_owned();
+    let planted = Planted::password("the bind password", &pw);
+    for cmd in [
+        vec!["check-account", account.as_str()],
+        vec!["new-credspec", "--account", account.as_str()],
+        vec![
+            "create-account",
+            account.as_str(),
+            "--allowed-principal",
+            "WebHosts",
+        ],
+    ] {
+        let mut child = Command::new(bin())
+            .args(&cmd)
+            .args(["--server", &server, "--ca-file", d.ca(), "--timeout", "30"])
+            .args(["--user", d.admin().user])
+            .env("GMSA_LDAP_PASSWORD", &pw)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let cmdline = tokio::task::spawn_blocking(move || {
+            for _ in 0..500 {
+                let text = std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+                    .unwrap_or_default();
+                if !text.is_empty() {
+                    return text;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            String::new()
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(child.try_wait(), Ok(None)),
+            "{cmd:?} ended while the DC was frozen"
+        );
+        assert!(
+            cmdline.contains(cmd[0]),
+            "read its command line: {cmdline:?}"
+        );
+        planted.assert_absent(&cmdline, &format!("the command line of {}", cmd[0]));
+        // This test's own child, ended by its handle.
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    proxy.restart();
+    assert_eq!(d.dn_of(&format!("{account}$")), None);
+}
