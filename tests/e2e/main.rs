@@ -4,5 +4,6 @@ mod directory;
 mod faults;
 mod files;
 mod krew;
+mod secrets;
 mod webhook;
 mod wizard;

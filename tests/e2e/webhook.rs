@@ -1031,3 +1031,105 @@ async fn rotate_certs_with_a_new_ca_drops_the_old_one_once_the_pods_are_ready() 
     assert_eq!(gmsa(&w.args("status", &[])).code, 0);
     w.cleanup();
 }
+
+#[tokio::test]
+async fn a_user_who_may_write_everything_but_the_validating_webhook_gets_the_denied_list_and_no_change(
+) {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let w = Install::new();
+    let user = unique("installer");
+    let rw = ["get", "list", "create", "patch"];
+    let grant: ClusterRole = serde_json::from_value(json!({
+        "metadata": { "name": user },
+        "rules": [
+            { "apiGroups": [""], "resources": ["namespaces", "serviceaccounts", "secrets", "services"], "verbs": rw },
+            { "apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": rw },
+            { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": rw },
+            { "apiGroups": ["apps"], "resources": ["deployments"], "verbs": rw },
+            { "apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": rw },
+            { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations"], "verbs": rw },
+            { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"], "verbs": ["get", "list"] }
+        ]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": { "name": user },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user },
+        "subjects": [{ "kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io" }]
+    }))
+    .unwrap();
+    let client = admin().await;
+    Api::<ClusterRole>::all(client.clone())
+        .create(&PostParams::default(), &grant)
+        .await
+        .unwrap();
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig_as(&user, dir.path());
+    let mut args = vec!["--kubeconfig", kc.to_str().unwrap()];
+    args.extend(w.args(
+        "install-webhook",
+        &["--failure-policy", "Ignore", "--no-wait"],
+    ));
+    let run = gmsa_plain(&args);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    for verb in ["create", "patch"] {
+        let line = format!(
+            "{verb} validatingwebhookconfigurations.admissionregistration.k8s.io/{}",
+            w.name
+        );
+        assert!(run.stderr.contains(&line), "lists `{line}`: {}", run.stderr);
+    }
+    assert!(
+        !run.stderr.contains("mutatingwebhookconfigurations"),
+        "lists only what is denied: {}",
+        run.stderr
+    );
+    // The cluster is unchanged: not one object of the install exists.
+    assert!(get(&format!("/api/v1/namespaces/{}", w.ns)).await.is_none());
+    for p in w.objects() {
+        assert!(get(&p).await.is_none(), "{p} was written");
+    }
+
+    // The same user with the missing permission installs it all.
+    let mut full = grant.clone();
+    full.rules.as_mut().unwrap().last_mut().unwrap().verbs =
+        rw.iter().map(|v| v.to_string()).collect();
+    // Creating the webhook's own ClusterRole and binding needs what they grant (or escalate/bind).
+    full.rules.as_mut().unwrap().push(
+        serde_json::from_value(json!({ "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": ["escalate", "bind"] })).unwrap(),
+    );
+    Api::<ClusterRole>::all(client.clone())
+        .replace(&user, &PostParams::default(), &{
+            let mut f = full;
+            f.metadata.resource_version = Api::<ClusterRole>::all(client.clone())
+                .get(&user)
+                .await
+                .unwrap()
+                .metadata
+                .resource_version;
+            f
+        })
+        .await
+        .unwrap();
+    let ok = gmsa_plain(&args);
+    ok.ok();
+    for p in w.objects() {
+        assert!(get(&p).await.is_some(), "{p} is missing");
+    }
+
+    w.cleanup();
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&user, &Default::default())
+        .await
+        .unwrap();
+    Api::<ClusterRole>::all(client)
+        .delete(&user, &Default::default())
+        .await
+        .unwrap();
+}

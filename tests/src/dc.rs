@@ -34,6 +34,21 @@ impl TestDc {
     pub fn ldaps(&self) -> &str {
         self.var("GMSA_TEST_DC_LDAPS_URL")
     }
+    /// The address of the LDAPS port (636 unless the URL names another), for a proxy.
+    pub fn ldaps_addr(&self) -> std::net::SocketAddr {
+        let rest = self
+            .ldaps()
+            .trim_start_matches("ldaps://")
+            .trim_end_matches('/');
+        let with_port = if rest.contains(':') {
+            rest.to_owned()
+        } else {
+            format!("{rest}:636")
+        };
+        with_port
+            .parse()
+            .expect("the LDAPS URL names an IP address")
+    }
     pub fn ldap(&self) -> &str {
         self.var("GMSA_TEST_DC_LDAP_URL")
     }

@@ -273,6 +273,21 @@ fn run_cmd(mut cmd: Command, stdin: Option<&str>) -> Run {
     to_run(child.wait_with_output().unwrap())
 }
 
+/// A copy of the test kubeconfig in `dir` whose `admin` context impersonates `user` (kubeconfig
+/// `as:`): a user of the test's own name, for RBAC that no other test sees.
+pub fn kubeconfig_as(user: &str, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(&cluster().kubeconfig).unwrap();
+    let anchor = "- name: admin\n  user:\n";
+    assert!(text.contains(anchor), "the kubeconfig has an admin user");
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        text.replacen(anchor, &format!("{anchor}    as: {user}\n"), 1),
+    )
+    .unwrap();
+    path
+}
+
 /// Path of a file under `examples/`.
 pub fn example(rel: &str) -> PathBuf {
     workspace_root().join("examples").join(rel)

@@ -127,6 +127,19 @@ fn json_error(e: &serde_json::Error) -> CallError {
                         "the request does not fit this operation: a value {at} has the wrong type"
                     ),
                 }
+            } else if let Some(rest) = text.strip_prefix("unknown variant ") {
+                // "unknown variant `<the value>`, expected one of ...": never the value.
+                let expected = rest
+                    .split_once(", expected ")
+                    .map(|(_, x)| x.split(" at line").next().unwrap_or(x));
+                match expected {
+                    Some(x) => format!(
+                        "the request does not fit this operation: a value {at} should be {x}"
+                    ),
+                    None => format!(
+                        "the request does not fit this operation: a value {at} is not one this field takes"
+                    ),
+                }
             } else {
                 format!("the request does not fit this operation: {text}")
             }
@@ -394,5 +407,19 @@ mod tests {
         assert_eq!(c.status, GmsaStatus::InvalidJson);
         assert!(!c.message.contains("12345678"), "{}", c.message);
         assert!(c.message.contains("a string"), "{}", c.message);
+    }
+
+    /// Regression: a password pasted into a field that takes one of a few words came back
+    /// in "unknown variant `<password>`".
+    #[test]
+    fn an_unknown_variant_is_not_quoted() {
+        let e = serde_json::from_str::<gmsa::ops::CreateSecretRequest>(
+            r#"{"password": "x", "dry_run": "S3cret-Pasted-Here"}"#,
+        )
+        .unwrap_err();
+        let c = json_error(&e);
+        assert_eq!(c.status, GmsaStatus::InvalidJson);
+        assert!(!c.message.contains("S3cret"), "{}", c.message);
+        assert!(c.message.contains("`client`"), "{}", c.message);
     }
 }

@@ -114,12 +114,13 @@ pub fn parse_guid(s: &str) -> Result<[u8; 16], String> {
         return Err(bad());
     }
     let hex: String = groups.concat();
+    // Before slicing: a multi-byte character would put a slice inside it.
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
     let mut out = [0u8; 16];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
     }
     Ok(out)
 }

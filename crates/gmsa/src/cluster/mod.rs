@@ -10,7 +10,7 @@ pub mod webhook;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::ApiResource;
 use kube::{Client, Config};
@@ -204,11 +204,17 @@ pub fn classify(e: kube::Error) -> Error {
             } else {
                 ErrorKind::Unreachable
             };
-            let mut err = Error::new(kind, format!("the API server could not be reached: {text}"));
-            if kind == ErrorKind::Unreachable {
-                err = err.with_hint("check that the cluster is up and that --kubeconfig/--context point at it (`kubectl cluster-info`)");
+            if kind == ErrorKind::Timeout {
+                return Error::new(
+                    kind,
+                    format!("the API server did not answer in time: {text}"),
+                )
+                .with_hint(
+                    "check that the cluster is up, or raise --request-timeout if it is slow",
+                );
             }
-            err
+            Error::new(kind, format!("the API server could not be reached: {text}"))
+                .with_hint("check that the cluster is up and that --kubeconfig/--context point at it (`kubectl cluster-info`)")
         }
     }
 }
@@ -339,6 +345,54 @@ pub async fn apply(
             }
         })?;
     Ok(serde_json::to_value(obj).expect("objects serialize"))
+}
+
+/// Take over an object another tool made (`--overwrite`): replace it with `desired`, keeping
+/// only what the server allocated and will not change, then apply it as ours. A forced apply
+/// alone would merge: the other tool's list entries and map keys (a second Service port, an
+/// extra selector label) would stay.
+pub async fn take_over(
+    client: &Client,
+    r: &ObjectRef,
+    existing: &Value,
+    desired: &Value,
+    dry_run: bool,
+) -> Result<Value> {
+    let mut body = desired.clone();
+    body["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"].clone();
+    if r.kind == "Service" {
+        for k in [
+            "clusterIP",
+            "clusterIPs",
+            "ipFamilies",
+            "ipFamilyPolicy",
+            "healthCheckNodePort",
+        ] {
+            if let (Some(v), None) = (existing["spec"].get(k), body["spec"].get(k)) {
+                body["spec"][k] = v.clone();
+            }
+        }
+    }
+    let obj: DynamicObject = serde_json::from_value(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("failed to build {}: {e}", r.display()),
+        )
+    })?;
+    let pp = PostParams {
+        dry_run,
+        field_manager: Some(MANAGER.to_owned()),
+    };
+    let replaced = r
+        .api(client)
+        .replace(&r.name, &pp, &obj)
+        .await
+        .map_err(|e| classify(e).context(format_args!("take over {}", r.display())))?;
+    if dry_run {
+        // A dry-run apply would run against the stored object, not the replaced one.
+        return Ok(serde_json::to_value(replaced).expect("objects serialize"));
+    }
+    apply(client, r, desired, false, true).await
 }
 
 /// Delete an object; `false` when it was already gone.

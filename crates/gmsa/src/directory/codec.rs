@@ -14,6 +14,10 @@ pub fn sid_to_string(b: &[u8]) -> Result<String, String> {
         return Err(format!("unknown SID revision {}", b[0]));
     }
     let count = b[1] as usize;
+    // As Windows defines it (SID_MAX_SUB_AUTHORITIES), and as `sid_from_string` encodes.
+    if count > 15 {
+        return Err(format!("a SID has at most 15 sub-authorities, got {count}"));
+    }
     if b.len() != 8 + 4 * count {
         return Err(format!(
             "a SID with {count} sub-authorities has {} bytes, got {}",

@@ -23,8 +23,8 @@ pub const PASSWORD_ENV: &str = "GMSA_LDAP_PASSWORD";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 15;
 
 /// Which domain controller to talk to and how to authenticate. The same for every
-/// directory operation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// directory operation. Its `Debug` shows whether a password is set, never the password.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryTarget {
     /// `ldaps://host[:port]`, or `ldap://host[:port]` (StartTLS for simple binds; Kerberos
     /// seals the connection itself). Default: `ldap://<domain>`.
@@ -46,6 +46,19 @@ pub struct DirectoryTarget {
     /// Seconds for connecting and for each operation (default 15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
+}
+
+impl std::fmt::Debug for DirectoryTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryTarget")
+            .field("server", &self.server)
+            .field("domain", &self.domain)
+            .field("ca_file", &self.ca_file)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
 }
 
 /// How the connection was authenticated.
@@ -759,6 +772,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn password_is_never_shown_by_debug() {
+        let t = DirectoryTarget {
+            user: Some("u".into()),
+            password: Some("s3cret-debug".into()),
+            ..Default::default()
+        };
+        let req = crate::ops::CreateAccountRequest {
+            directory: t.clone(),
+            ..Default::default()
+        };
+        let shown = format!("{t:?} {req:?}");
+        assert!(!shown.contains("s3cret-debug"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]

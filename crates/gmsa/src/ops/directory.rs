@@ -880,37 +880,31 @@ pub async fn create_account(
         dir.add(&g.dn, ldif_attrs(&g))
             .await
             .map_err(|e| e.context(format_args!("create group {}", g.dn)))?;
-        let created = dir
-            .search(&g.dn, Scope::Base, "(objectClass=group)", &["objectSid"])
-            .await
-            .map_err(|e| e.context("read the new group's SID"))?;
-        let sid = created
-            .first()
-            .and_then(|e| e.bin("objectSid"))
-            .and_then(|b| codec::sid_to_string(&b).ok())
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Internal,
-                    format!("the new group {} has no objectSid", g.dn),
-                )
-            })?;
+        // From here on, a failure deletes the group again.
+        let sid = match new_group_sid(&mut dir, &g.dn).await {
+            Ok(sid) => sid,
+            Err(mut e) => {
+                let rolled = roll_back_group(&mut dir, &req.directory, &g.dn).await;
+                e.message.push_str(&format!("\n{rolled}"));
+                return Err(e);
+            }
+        };
         sids.push(sid);
         changes.push(g);
     }
     let (add, _sd) = gmsa_add(&sids)?;
     reporter.step(&format!("creating gMSA {account_dn}"));
+    // One add carries every attribute: the directory makes the account whole or not at all.
     if let Err(e) = dir.add(&add.dn, ldif_attrs(&add)).await {
         let mut e = e.context(format_args!("create gMSA {account_dn}"));
+        if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Unreachable) {
+            e.message.push_str(&format!(
+                "\nthe add may or may not have reached the directory: check with `kubectl gmsa check-account {account}` before running this again"
+            ));
+        }
         if let Some(g) = &group_dn {
-            match dir.delete(g).await {
-                Ok(()) => e
-                    .message
-                    .push_str(&format!("\nrolled back: deleted group {g}")),
-                Err(d) => e.message.push_str(&format!(
-                    "\nrollback incomplete: could not delete group {g}: {}",
-                    d.message
-                )),
-            }
+            let rolled = roll_back_group(&mut dir, &req.directory, g).await;
+            e.message.push_str(&format!("\n{rolled}"));
         }
         return Err(e);
     }
@@ -923,6 +917,47 @@ pub async fn create_account(
         changes,
         stats,
     })
+}
+
+/// The objectSid of a group this run just created.
+async fn new_group_sid(dir: &mut Directory, dn: &str) -> Result<String> {
+    let created = dir
+        .search(dn, Scope::Base, "(objectClass=group)", &["objectSid"])
+        .await
+        .map_err(|e| e.context("read the new group's SID"))?;
+    created
+        .first()
+        .and_then(|e| e.bin("objectSid"))
+        .and_then(|b| codec::sid_to_string(&b).ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("the new group {dn} has no objectSid"),
+            )
+        })
+}
+
+/// Delete the group this run created, after a later step failed: on the same connection,
+/// else on a new one (the first may be what failed). Says what was done.
+async fn roll_back_group(dir: &mut Directory, target: &DirectoryTarget, dn: &str) -> String {
+    let mut result = dir.delete(dn).await;
+    if result.is_err() {
+        result = match Directory::connect(target).await {
+            Ok(mut fresh) => {
+                let r = fresh.delete(dn).await;
+                fresh.close().await;
+                r
+            }
+            Err(e) => Err(e),
+        };
+    }
+    match result {
+        Ok(()) => format!("rolled back: deleted group {dn}"),
+        Err(e) => format!(
+            "rollback incomplete: could not delete group {dn} ({}); delete it before running this again",
+            e.message
+        ),
+    }
 }
 
 /// The attributes of an `LdapAdd` as bytes for the wire (`name:` marks base64 values).

@@ -284,9 +284,31 @@ pub(crate) async fn apply_all(
             .copied()
             .filter(|&i| wave_of(&objects[i].0.kind) == wave)
             .collect();
+        if in_wave.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = in_wave.iter().map(|&i| objects[i].0.display()).collect();
+        reporter.step(&format!("applying {}", names.join(", ")));
         let done = join_all(in_wave.iter().map(|&i| {
             let (r, desired) = &objects[i];
-            cluster::apply(client, r, desired, server_dry_run, opts.overwrite)
+            let before = &existing[i];
+            async move {
+                match before {
+                    // Another tool's object, taken over: replaced, not merged. Namespaces
+                    // and CRDs are shared with what else lives in or uses them: merged.
+                    Some(obj)
+                        if opts.overwrite
+                            && !is_ours(obj)
+                            && !matches!(
+                                r.kind.as_str(),
+                                "Namespace" | "CustomResourceDefinition"
+                            ) =>
+                    {
+                        cluster::take_over(client, r, obj, desired, server_dry_run).await
+                    }
+                    _ => cluster::apply(client, r, desired, server_dry_run, opts.overwrite).await,
+                }
+            }
         }))
         .await;
         let failed = done.iter().any(|r| r.is_err());
@@ -355,7 +377,7 @@ async fn roll_back(client: &kube::Client, created: &[&ObjectRef]) -> String {
         (true, true) => "nothing had been created, so nothing was rolled back".into(),
         (_, true) => format!("rolled back: deleted {}", undone.join(", ")),
         _ => format!(
-            "rollback incomplete: could not delete {}; run the same command again or remove-credspec",
+            "rollback incomplete: could not delete {}; run the same command again to finish, or remove them",
             failed.join(", ")
         ),
     }
