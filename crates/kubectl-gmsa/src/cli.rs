@@ -371,6 +371,9 @@ pub struct GetArgs {
     /// Output format (default: a table).
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<ListFormat>,
+    /// Return large lists in chunks of this many objects (0: all at once), as kubectl does.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub chunk_size: u32,
 }
 
 #[derive(Debug, Args)]

@@ -188,6 +188,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 target: c.target(),
                 name: a.name.clone(),
                 include_resources: include,
+                chunk_size: Some(a.chunk_size),
             };
             let o = ops::get(&req, &gmsa::progress::Silent).await?;
             match a.output {

@@ -444,6 +444,7 @@ async fn our_bindings_to(cluster: &Cluster, role: &str) -> Result<Vec<ObjectRef>
         "RoleBinding",
         "rolebindings",
         Some(&selector),
+        None,
         |b: &Value| {
             if b["roleRef"]["kind"] == "ClusterRole" && b["roleRef"]["name"].as_str() == Some(role)
             {
@@ -463,13 +464,20 @@ fn our_selector() -> String {
     format!("{MANAGED_BY_LABEL}={MANAGER}")
 }
 
-/// List every object of a kind across the cluster, 500 at a time, handing each to `each`.
+/// Page size of `get` when the caller does not choose one (kubectl's `--chunk-size` default).
+pub const DEFAULT_CHUNK_SIZE: u32 = 500;
+
+/// List every object of a kind across the cluster, `chunk` at a time (all at once with
+/// `None` or 0), handing each to `each`. Lists narrowed by a label selector to a handful of
+/// objects pass `None`: with a limit, the API server reads its store a page at a time until
+/// it has found `limit` matches, which for a rare label means many reads instead of one.
 pub(crate) async fn list_all(
     cluster: &Cluster,
     api_version: &str,
     kind: &str,
     plural: &str,
     selector: Option<&str>,
+    chunk: Option<u32>,
     mut each: impl FnMut(&Value),
 ) -> Result<()> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
@@ -481,7 +489,10 @@ pub(crate) async fn list_all(
         plural: plural.into(),
     };
     let api: Api<DynamicObject> = Api::all_with(cluster.client.clone(), &ar);
-    let mut lp = ListParams::default().limit(500);
+    let mut lp = ListParams::default();
+    if let Some(n) = chunk.filter(|n| *n > 0) {
+        lp = lp.limit(n);
+    }
     if let Some(s) = selector {
         lp = lp.labels(s);
     }
@@ -626,6 +637,8 @@ pub struct GetRequest {
     pub name: Option<String>,
     /// Keep each resource in the outcome (for `-o yaml|json`).
     pub include_resources: bool,
+    /// Objects per page when listing (kubectl's `--chunk-size`); default 500, 0 = one page.
+    pub chunk_size: Option<u32>,
 }
 
 /// One credential spec in the cluster, with who may use it.
@@ -661,6 +674,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
         names::check_resource_name("credential spec", n)?;
     }
     let cluster = cluster::connect(&req.target).await?;
+    let chunk = req.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
     reporter.step("listing credential specs");
     let mut items: Vec<CredspecInfo> = vec![];
     let api_version = format!("{}/{}", credspec::GROUP, credspec::VERSION);
@@ -706,6 +720,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                     credspec::KIND,
                     credspec::PLURAL,
                     None,
+                    Some(chunk),
                     |v| collect(v, &mut items),
                 )
                 .await
@@ -719,6 +734,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
         "ClusterRole",
         "clusterroles",
         Some(&selector),
+        Some(chunk),
         |r| {
             let name = r["metadata"]["name"]
                 .as_str()
@@ -750,6 +766,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
         "RoleBinding",
         "rolebindings",
         Some(&selector),
+        Some(chunk),
         |b| {
             if let Some(role) = b["roleRef"]["name"].as_str() {
                 for s in b["subjects"].as_array().into_iter().flatten() {

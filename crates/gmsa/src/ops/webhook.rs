@@ -1005,6 +1005,7 @@ async fn credspec_names(cluster: &Cluster) -> Result<Vec<String>> {
         credspec::KIND,
         credspec::PLURAL,
         None,
+        Some(super::credspecs::DEFAULT_CHUNK_SIZE),
         |o| {
             out.push(
                 o["metadata"]["name"]
