@@ -591,3 +591,67 @@ fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_t
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn a_pasted_credential_spec_ends_where_the_printed_add_credspec_ends() {
+    let rt = runtime();
+    rt.block_on(install_crd());
+    let ns = rt.block_on(namespace(&["app"]));
+    let name = unique("wzp");
+    let role = format!("{name}-role");
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = wizard_command(dir.path());
+    cmd.args([
+        "-n",
+        &ns,
+        "--no-install-webhook",
+        "--service-account",
+        "app",
+    ])
+    .args(["--credspec-name", &name, "--cluster-role-name", &role]);
+    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
+    let mut log = String::new();
+    expect(&mut s, &mut log, "Credential spec");
+    expect(&mut s, &mut log, "paste the JSON");
+    key(&mut s, "\x1b[B"); // down: from Active Directory to paste
+    key(&mut s, "\r");
+    expect(&mut s, &mut log, "Paste the credential spec JSON");
+    let sample = std::fs::read_to_string(example("credspecs/webapp01-domain-joined.json")).unwrap();
+    for line in sample.lines() {
+        s.send_line(line).unwrap();
+    }
+    expect(&mut s, &mut log, "Lint of pasted credential spec");
+    expect(&mut s, &mut log, "gMSA webapp01 in contoso.com");
+    expect(&mut s, &mut log, "joined to the domain");
+    expect(&mut s, &mut log, "[Y/n]");
+    key(&mut s, "y");
+    expect(&mut s, &mut log, "Apply?");
+    expect(&mut s, &mut log, "[Y/n]");
+    key(&mut s, "y");
+    expect(
+        &mut s,
+        &mut log,
+        &format!("{ns}:app may use gmsacredentialspec/{name}"),
+    );
+    expect(&mut s, &mut log, "The same without questions:");
+    log.push_str(&s.exp_eof().unwrap());
+    let printed = log.split("The same without questions:").nth(1).unwrap();
+    assert!(
+        printed.contains("# save the JSON you pasted as contoso_webapp01.json"),
+        "{printed}"
+    );
+    let line = printed
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("kubectl gmsa"))
+        .expect("the add-credspec line");
+    assert!(
+        line.contains("add-credspec --credspec-file contoso_webapp01.json"),
+        "{line}"
+    );
+    // Saved as told, the printed command finds nothing to change.
+    std::fs::write(dir.path().join("contoso_webapp01.json"), &sample).unwrap();
+    let r = run_printed(line, dir.path(), None);
+    r.ok();
+    assert_eq!(r.stdout.matches("unchanged").count(), 3, "{}", r.stdout);
+}
