@@ -259,6 +259,27 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
         &format!("Password of {}", admin_login.user),
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
+    // A wrong password first: the wizard says so and asks again, the other answers kept.
+    let wrong = "Not-The-Password-4471";
+    s.send_line(wrong).unwrap();
+    expect(&mut s, &mut log, "Change the answers and try again?");
+    expect(&mut s, &mut log, "[Y/n]");
+    key(&mut s, "y");
+    for prompt in [
+        "gMSA account name",
+        "Domain controller",
+        "PEM file of the CA",
+        "Bind as",
+    ] {
+        expect(&mut s, &mut log, prompt);
+        s.send_line("").unwrap(); // keep the previous answer
+    }
+    expect(
+        &mut s,
+        &mut log,
+        &format!("Password of {}", admin_login.user),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
     s.send_line(admin_login.password).unwrap();
     expect(&mut s, &mut log, "Lint of credential spec: no findings");
     expect(
@@ -311,6 +332,7 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
         !log.contains(admin_login.password),
         "the password was shown:\n{log}"
     );
+    assert!(!log.contains(wrong), "the wrong password was shown:\n{log}");
     let printed = log.split("The same without questions:").nth(1).unwrap();
     let lines: Vec<&str> = printed
         .lines()

@@ -152,15 +152,20 @@ impl Ask<'_> {
             .map(|s| s.trim().to_owned())
             .map_err(interrupted)
     }
-    /// A question whose empty answer means "none".
+    /// A question whose empty answer means "none"; `initial` is there to edit.
     fn optional(
         &self,
         prompt: &str,
+        initial: Option<&str>,
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Result<Option<String>, Error> {
-        let s: String = Input::with_theme(self.theme)
+        let mut input = Input::<String>::with_theme(self.theme)
             .with_prompt(prompt)
-            .allow_empty(true)
+            .allow_empty(true);
+        if let Some(i) = initial {
+            input = input.with_initial_text(i);
+        }
+        let s: String = input
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
                     Ok(())
@@ -814,11 +819,31 @@ async fn credspec_step(
             ))
         }
         Pick::Directory => {
-            let request = directory_request(ask, a)?;
-            let spinner = crate::progress::Spinner::new();
-            let o = ops::new_credspec(&request, &spinner).await;
-            spinner.finish();
-            let o = o.map_err(|e| e.context("generate the credential spec from the directory"))?;
+            // A wrong answer (server, CA, password...) is asked again, with the others kept.
+            let mut previous: Option<NewCredspecRequest> = None;
+            let (request, o) = loop {
+                let request = directory_request(ask, a, previous.as_ref())?;
+                let spinner = crate::progress::Spinner::new();
+                let o = ops::new_credspec(&request, &spinner).await;
+                spinner.finish();
+                match o {
+                    Ok(o) => break (request, o),
+                    Err(e) => {
+                        let e = e.context("generate the credential spec from the directory");
+                        if !ask.interactive {
+                            return Err(e);
+                        }
+                        output::error(&e);
+                        if !ask.confirm("Change the answers and try again?", true)? {
+                            return Err(Error::new(
+                                e.kind,
+                                "the wizard stopped: no credential spec; nothing was written",
+                            ));
+                        }
+                        previous = Some(request);
+                    }
+                }
+            };
             say(&format!(
                 "Read from {}: the domain {} ({}), forest {}",
                 request
@@ -851,20 +876,28 @@ async fn credspec_step(
 
 /// The `new-credspec` request: each answer from its flag, else asked. The password comes
 /// from $GMSA_LDAP_PASSWORD or a hidden prompt, never from the command line.
-fn directory_request(ask: &Ask<'_>, a: &WizardArgs) -> Result<NewCredspecRequest, Error> {
+/// After a failed try, `previous` holds the answers to offer again.
+fn directory_request(
+    ask: &Ask<'_>,
+    a: &WizardArgs,
+    previous: Option<&NewCredspecRequest>,
+) -> Result<NewCredspecRequest, Error> {
     let d = &a.directory;
+    let before = previous.map(|p| &p.directory);
     let account = match &a.account {
         Some(n) => n.clone(),
-        None => ask.text("gMSA account name (sAMAccountName)", None, |s| {
-            gmsa::names::check_account_name(s.trim_end_matches('$'))
-        })?,
+        None => ask.text(
+            "gMSA account name (sAMAccountName)",
+            previous.map(|p| p.account.clone()),
+            |s| gmsa::names::check_account_name(s.trim_end_matches('$')),
+        )?,
     };
     let server = match (&d.server, &d.domain) {
         (Some(s), _) => Some(s.clone()),
         (None, Some(_)) => None,
         (None, None) => Some(ask.text(
             "Domain controller: ldaps://HOST[:PORT], or ldap://HOST[:PORT] (StartTLS; Kerberos seals it)",
-            None,
+            before.and_then(|b| b.server.clone()),
             |s| {
                 DirectoryTarget {
                     server: Some(s.to_owned()),
@@ -881,6 +914,9 @@ fn directory_request(ask: &Ask<'_>, a: &WizardArgs) -> Result<NewCredspecRequest
         None if ask.interactive => ask
             .optional(
                 "PEM file of the CA that signed the DC's certificate (empty: the system's trust store)",
+                before
+                    .and_then(|b| b.ca_file.as_ref())
+                    .and_then(|f| f.to_str()),
                 |s| {
                     if Path::new(s).is_file() {
                         Ok(())
@@ -896,13 +932,15 @@ fn directory_request(ask: &Ask<'_>, a: &WizardArgs) -> Result<NewCredspecRequest
         Some(u) => Some(u.clone()),
         None if ask.interactive => ask.optional(
             "Bind as (user@domain or DOMAIN\\user; empty: Kerberos with your kinit ticket)",
+            before.and_then(|b| b.user.as_deref()),
             |_| Ok(()),
         )?,
         None => None,
     };
     let password = match &user {
         None => None,
-        Some(u) => match password_from_env() {
+        // After a failed try, the environment's password is not used again.
+        Some(u) => match password_from_env().filter(|_| previous.is_none()) {
             Some(p) => {
                 say(&format!("  password of {u}: from ${PASSWORD_ENV}"));
                 Some(p)
