@@ -241,6 +241,22 @@ fn on_ctrl_c() {
     });
 }
 
+/// The kubeconfig's current-context, to show which cluster this is (`None` when unknown).
+fn current_context(c: &ClusterArgs) -> Option<String> {
+    let path = match &c.kubeconfig {
+        Some(p) => p.clone(),
+        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            Some(v) => std::env::split_paths(&v).next()?,
+            None => PathBuf::from(std::env::var_os("HOME")?)
+                .join(".kube")
+                .join("config"),
+        },
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    v.get("current-context")?.as_str().map(str::to_owned)
+}
+
 /// The usual places of credential spec files: Docker's CredentialSpecs folder on Windows,
 /// and the current folder.
 fn usual_files() -> Vec<PathBuf> {
@@ -334,7 +350,10 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     say(&format!(
         "Cluster: {} (context {})",
         cluster.server,
-        c.context.as_deref().unwrap_or("current")
+        c.context
+            .clone()
+            .or_else(|| current_context(c))
+            .unwrap_or_else(|| "current".into())
     ));
     let namespace = match &c.namespace {
         Some(ns) => ns.clone(),
