@@ -167,14 +167,20 @@ pub enum Command {
     ///
     /// Example: kubectl gmsa status -o json
     Status(crate::webhook_cmds::StatusArgs),
-    /// Walk through adding a credential spec, one question at a time.
+    /// Walk through the whole job, one question at a time.
     ///
-    /// Shows the cluster and your permissions, lints the credential spec, suggests names,
-    /// asks who may use it and whether the nodes are domain joined, previews every object,
-    /// applies on confirmation, checks access, and prints the pod spec lines and the
-    /// equivalent command. Every question has a flag; --yes (or no terminal) asks nothing.
+    /// Shows the cluster and your permissions; checks the webhook and offers to install it
+    /// (each safety choice explained); takes the credential spec from a file, from Active
+    /// Directory (what new-credspec does) or pasted, and lints it; suggests names, asks who
+    /// may use it and whether the nodes are domain joined; previews every object, applies on
+    /// confirmation, checks access, and prints the pod spec lines and the equivalent
+    /// commands. Every question has a flag; --yes (or no terminal) asks nothing and names the
+    /// flags it is missing. Passwords come from a hidden prompt or $GMSA_LDAP_PASSWORD.
     ///
-    /// Example: kubectl gmsa wizard
+    /// Examples:
+    ///   kubectl gmsa wizard
+    ///   kubectl gmsa wizard --account WebApp01 --server ldaps://dc1.contoso.com --user admin@contoso.com
+    #[command(verbatim_doc_comment)]
     Wizard(crate::wizard::WizardArgs),
     /// Print the version, commit and target of this build.
     Version(VersionArgs),

@@ -178,21 +178,21 @@ fn split_unit(s: &str) -> Result<(u64, &str), String> {
 }
 
 /// Progress: the spinner on a terminal, plain lines on stderr otherwise (for waits only).
-struct WebhookProgress {
+pub(crate) struct WebhookProgress {
     spinner: progress::Spinner,
     terminal: bool,
     last: Mutex<Option<(u64, u64)>>,
 }
 
 impl WebhookProgress {
-    fn new() -> WebhookProgress {
+    pub(crate) fn new() -> WebhookProgress {
         WebhookProgress {
             spinner: progress::Spinner::new(),
             terminal: std::io::stderr().is_terminal(),
             last: Mutex::new(None),
         }
     }
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.spinner.finish();
     }
 }
@@ -217,7 +217,7 @@ impl Reporter for WebhookProgress {
     }
 }
 
-fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
+pub(crate) fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
     let what = match (c.issued, c.new_ca) {
         (true, true) => "issued (new CA)",
         (true, false) => "issued",
