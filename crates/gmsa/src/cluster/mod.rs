@@ -146,7 +146,18 @@ fn client_with_nodelay(config: &Config) -> Result<Client, kube::Error> {
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    let https = config.rustls_https_connector_with_connector(http)?;
+    // HTTP/2 where the server offers it (ALPN), as kubectl does: the concurrent requests of
+    // one command share one connection instead of a TLS handshake each.
+    let mut https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config.rustls_client_config()?)
+        .https_or_http();
+    if let Some(name) = &config.tls_server_name {
+        let name = rustls_pki_types::ServerName::try_from(name.clone()).map_err(|e| {
+            kube::Error::Service(format!("invalid tls-server-name {name:?}: {e}").into())
+        })?;
+        https = https.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
+    }
+    let https = https.enable_all_versions().wrap_connector(http);
     let mut timeouts = hyper_timeout::TimeoutConnector::new(https);
     timeouts.set_connect_timeout(config.connect_timeout);
     timeouts.set_read_timeout(config.read_timeout);
@@ -161,6 +172,19 @@ fn client_with_nodelay(config: &Config) -> Result<Client, kube::Error> {
         .map_err(tower::BoxError::from)
         .service(hyper_client);
     Ok(Client::new(service, config.default_namespace.clone()))
+}
+
+/// Whether the client's connection to the server speaks HTTP/2 (ALPN chose `h2`). Makes one
+/// request (`/version`), which also opens that connection: over HTTP/2 every later request
+/// of the command, parallel ones included, shares it.
+pub async fn speaks_http2(cluster: &Cluster) -> bool {
+    let Ok(req) = http::Request::get("/version").body(kube::client::Body::empty()) else {
+        return false;
+    };
+    match cluster.client.send(req).await {
+        Ok(res) => res.version() == http::Version::HTTP_2,
+        Err(_) => false,
+    }
 }
 
 fn home_kubeconfig() -> Option<PathBuf> {

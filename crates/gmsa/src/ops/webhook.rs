@@ -56,11 +56,15 @@ pub async fn server_version(cluster: &Cluster) -> Result<ServerVersion> {
     })
 }
 
-/// The server version, read while `connections` connections to the server are opened at
-/// once for the parallel reads and checks that follow. A new connection costs a round trip
-/// more than a reused one (on many systems a delayed-ACK stall of about 40 ms), so opening
-/// them together costs that once instead of once per wave of parallel requests.
+/// The server version, with the connections for the parallel reads and checks that follow.
+/// Over HTTP/2 (what API servers offer over TLS) one connection carries them all. Over
+/// HTTP/1.1 `connections` connections are opened at once: a new connection costs a round
+/// trip more than a reused one, so opening them together costs that once instead of once per
+/// wave of parallel requests.
 async fn server_version_warm(cluster: &Cluster, connections: usize) -> Result<ServerVersion> {
+    if cluster::speaks_http2(cluster).await {
+        return server_version(cluster).await;
+    }
     let warm =
         futures::future::join_all((1..connections).map(|_| cluster.client.apiserver_version()));
     let (version, _) = futures::join!(server_version(cluster), warm);
