@@ -847,7 +847,8 @@ def test_create_check_and_new_credspec_against_the_dc(ctx):
     assert djc["MachineAccountName"] == name
     assert djc["DnsName"] == dc("DNS_DOMAIN") and djc["NetBiosName"] == dc("NETBIOS")
     head = subprocess.run(["ldbsearch", "-H", dc("SAM_LDB"), "-b", dc("BASE_DN"), "-s", "base", "(objectClass=*)", "objectSid", "objectGUID"], capture_output=True, text=True).stdout
-    assert f"objectSid: {djc['Sid']}" in head and f"objectGUID: {djc['Guid'].lower()}" in head.lower()
+    assert f"objectSid: {djc['Sid']}\n" in head, head
+    assert f"objectGUID: {djc['Guid'].lower()}\n" in head, head
     accounts = body["credspec"]["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"]
     assert {"Name": name, "Scope": dc("DNS_DOMAIN")} in accounts and {"Name": name, "Scope": dc("NETBIOS")} in accounts
     assert body["default_file_name"] == f"{dc('NETBIOS')}_{name}.json".lower()
@@ -890,7 +891,7 @@ def test_directory_bad_input_gives_the_documented_status(ctx, tmp_path):
         expect_error(status, json.loads(text), INVALID_JSON, "invalid_json")
         assert "12345678987" not in text
         # Nobody listening.
-        status, text = call_raw(ctx, op, json.dumps({"directory": directory(server=f"ldaps://127.0.0.1:{free_port()}", timeout_secs=5), "account": name}).encode())
+        status, text = call_raw(ctx, op, json.dumps({"directory": directory(server=f"ldaps://127.0.0.1:{free_port()}", timeout_secs=5), "account": name, "allowed_principals": [dc("GROUP")]}).encode())
         expect_error(status, json.loads(text), UNREACHABLE, "unreachable")
         assert_no_secret(text)
     status, body = call(ctx, "gmsa_new_credspec", {"directory": directory(), "account": name, "plugin": {"plugin_input": "x"}})
