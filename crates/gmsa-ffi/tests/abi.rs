@@ -165,11 +165,7 @@ fn suite(wrapper: Option<(&str, &[&str])>, python_args: &[&str]) -> Command {
         .env("GMSA_VERSION", env!("CARGO_PKG_VERSION"))
         // The DC's facts (URLs, CA, principals and their passwords): the suite passes the
         // passwords to the library only inside JSON requests.
-        .envs(
-            d.env
-                .iter()
-                .filter(|(k, _)| k.starts_with("GMSA_TEST_DC_")),
-        )
+        .envs(d.env.iter().filter(|(k, _)| k.starts_with("GMSA_TEST_DC_")))
         .env_remove("KUBECONFIG")
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd

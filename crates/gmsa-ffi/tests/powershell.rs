@@ -470,7 +470,9 @@ fn check_readme(readme: &str, dir: &Path) -> Vec<String> {
     }
     for name in rows.keys() {
         if !public.contains_key(name) {
-            problems.push(format!("README.md lists {name}, which the module does not export"));
+            problems.push(format!(
+                "README.md lists {name}, which the module does not export"
+            ));
         }
     }
     for word in ["pending", "(planned)", "What comes next"] {
@@ -498,7 +500,11 @@ fn the_readme_lists_every_cmdlet_with_its_entry_point() {
         &check_readme(&stale, &module_dir()),
         "README.md says Get-KubeGmsaStatus calls gmsa_webhook_status, but it calls gmsa_status",
     );
-    let missing = readme.replacen("| `New-KubeGmsaAccount` | `gmsa_create_account` |", "| x |", 1);
+    let missing = readme.replacen(
+        "| `New-KubeGmsaAccount` | `gmsa_create_account` |",
+        "| x |",
+        1,
+    );
     assert_reports(
         &check_readme(&missing, &module_dir()),
         "README.md does not list New-KubeGmsaAccount",
@@ -609,7 +615,11 @@ fn a_webhook_or_directory_cmdlet_without_its_entry_point_is_reported() {
             .find("[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]")
             .unwrap();
         t.replace_range(
-            start + rel..start + rel + "[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]".len(),
+            start + rel
+                ..start
+                    + rel
+                    + "[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]"
+                        .len(),
             "[CmdletBinding()]",
         );
     });
