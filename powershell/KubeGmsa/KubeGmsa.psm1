@@ -178,6 +178,12 @@ namespace KubeGmsa
             {
                 status = fn(ctx, request, new UIntPtr((uint)request.Length), out outBuf, out outLen);
             }
+            catch (EntryPointNotFoundException)
+            {
+                // Exports are added without a new ABI version: a library older than this
+                // module lacks the newer ones.
+                throw new InvalidOperationException("the native library (" + Version() + ") has no entry point " + entryPoint + ": it is older than this module. Reinstall the module so that both come from one release.");
+            }
             finally
             {
                 gmsa_context_set_progress(ctx, null, IntPtr.Zero);
