@@ -7,7 +7,7 @@
     Author               = 'The kubectl-gmsa authors'
     CompanyName          = 'kubectl-gmsa'
     Copyright            = 'Apache-2.0'
-    Description          = 'gMSA credential specs for Windows containers on Kubernetes: add, remove, bind, check and lint them, with the same operations as the kubectl gmsa plugin.'
+    Description          = 'gMSA credential specs for Windows containers on Kubernetes: add, remove, bind, check and lint them, install and check the admission webhook, and make gMSAs and their credential specs from Active Directory, with the same operations as the kubectl gmsa plugin.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FunctionsToExport    = @(
@@ -19,7 +19,14 @@
         'Test-KubeGmsaCredentialSpec',
         'ConvertTo-KubeGmsaCredentialSpecResource',
         'New-KubeGmsaDomainUserSecret',
-        'Test-KubeGmsaAccess'
+        'Test-KubeGmsaAccess',
+        'Install-KubeGmsaWebhook',
+        'Uninstall-KubeGmsaWebhook',
+        'Get-KubeGmsaStatus',
+        'Update-KubeGmsaWebhookCertificate',
+        'New-KubeGmsaCredentialSpec',
+        'Test-KubeGmsaAccount',
+        'New-KubeGmsaAccount'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

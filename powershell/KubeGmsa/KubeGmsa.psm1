@@ -101,6 +101,20 @@ namespace KubeGmsa
         public static extern int gmsa_check_access(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         public static extern int gmsa_create_secret(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_install_webhook(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_uninstall_webhook(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_status(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_rotate_certs(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_new_credspec(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_check_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_create_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
 
         static OperationFn Find(string entryPoint)
         {
@@ -115,6 +129,13 @@ namespace KubeGmsa
                 case "gmsa_get": return gmsa_get;
                 case "gmsa_check_access": return gmsa_check_access;
                 case "gmsa_create_secret": return gmsa_create_secret;
+                case "gmsa_install_webhook": return gmsa_install_webhook;
+                case "gmsa_uninstall_webhook": return gmsa_uninstall_webhook;
+                case "gmsa_status": return gmsa_status;
+                case "gmsa_rotate_certs": return gmsa_rotate_certs;
+                case "gmsa_new_credspec": return gmsa_new_credspec;
+                case "gmsa_check_account": return gmsa_check_account;
+                case "gmsa_create_account": return gmsa_create_account;
                 default: return null;
             }
         }
@@ -156,6 +177,12 @@ namespace KubeGmsa
             try
             {
                 status = fn(ctx, request, new UIntPtr((uint)request.Length), out outBuf, out outLen);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                // Exports are added without a new ABI version: a library older than this
+                // module lacks the newer ones.
+                throw new InvalidOperationException("the native library (" + Version() + ") has no entry point " + entryPoint + ": it is older than this module. Reinstall the module so that both come from one release.");
             }
             finally
             {
@@ -294,6 +321,30 @@ function Get-KubeGmsaDryRun {
     if ($Cmdlet.ShouldProcess($Target, $Action)) { return 'none' }
     if ($WhatIf) { return 'server' }
     return $null
+}
+
+function New-KubeGmsaDirectoryTarget {
+    # The `directory` of a request: which domain controller, how to trust it, and how to bind.
+    # The password is read from the PSCredential here, at the call, and only into the request
+    # (the caller clears it after the call); without -Credential the library binds with
+    # Kerberos and the caller's ticket cache.
+    param(
+        [string]$Server,
+        [string]$Domain,
+        [string]$CaFile,
+        [System.Management.Automation.PSCredential]$Credential,
+        [int]$TimeoutSeconds
+    )
+    $directory = @{}
+    if ($Server) { $directory.server = $Server }
+    if ($Domain) { $directory.domain = $Domain }
+    if ($CaFile) { $directory.ca_file = Resolve-KubeGmsaPath $CaFile }
+    if ($TimeoutSeconds -gt 0) { $directory.timeout_secs = $TimeoutSeconds }
+    if ($null -ne $Credential -and $Credential -ne [System.Management.Automation.PSCredential]::Empty) {
+        $directory.user = $Credential.UserName
+        $directory.password = $Credential.GetNetworkCredential().Password
+    }
+    return $directory
 }
 
 function Add-KubeGmsaTypeName {
@@ -754,6 +805,505 @@ function Test-KubeGmsaAccess {
     foreach ($answer in $outcome.answers) { Add-KubeGmsaTypeName $answer 'AccessAnswer' }
 }
 
+function Install-KubeGmsaWebhook {
+    <#
+    .SYNOPSIS
+    Installs (or upgrades) the gMSA admission webhook in a cluster.
+
+    .DESCRIPTION
+    Applies (server-side apply) the GMSACredentialSpec CRD, the webhook's namespace,
+    ServiceAccount, RBAC, a CA and serving certificate (or cert-manager objects), the Service,
+    Deployment and PodDisruptionBudget, and the mutating and validating webhook
+    configurations. Running it again brings an install up to the parameters (it is also the
+    upgrade) and renews a certificate close to expiry. By default it waits until the
+    Deployment is ready; -NoWait returns once everything is written. -WhatIf runs the same
+    writes as a server-side dry run and returns what would be written (never a private key).
+
+    .PARAMETER Name
+    As in AksHci (Install-AksHciGMSAWebhook -Name <cluster>): the cluster, here the
+    kubeconfig context. Same as -Context.
+    .PARAMETER WebhookName
+    Name of the webhook's Service, Deployment and configurations; default 'gmsa-webhook'.
+    .PARAMETER Namespace
+    Namespace of the webhook; default 'gmsa-webhook'.
+    .PARAMETER Image
+    Webhook image; default the upstream image this release was tested with.
+    .PARAMETER Replicas
+    Number of webhook pods; default 2.
+    .PARAMETER TolerateControlPlane
+    Let the pods run on control-plane nodes.
+    .PARAMETER NodeSelector
+    'KEY=VALUE' entries added to the Linux node selector.
+    .PARAMETER FailurePolicy
+    'Fail' (default: no pod escapes the checks) or 'Ignore' (pods pass unchecked while the webhook is down).
+    .PARAMETER CertValidityDays
+    Days the serving certificate is valid; default 365.
+    .PARAMETER CertManager
+    Let cert-manager issue the certificates.
+    .PARAMETER NoWait
+    Return once everything is written, without waiting for the Deployment.
+    .PARAMETER TimeoutSeconds
+    How long to wait for the Deployment; default 300.
+    .PARAMETER Overwrite
+    Take over objects of the same names that kubectl-gmsa did not make.
+    .PARAMETER KubeConfig
+    Path of the kubeconfig; default $env:KUBECONFIG, then ~/.kube/config.
+    .PARAMETER Context
+    kubeconfig context; default the current one.
+
+    .EXAMPLE
+    Install-KubeGmsaWebhook
+
+    .EXAMPLE
+    Install-KubeGmsaWebhook -Name my-cluster -FailurePolicy Ignore -Replicas 3 -NoWait
+
+    .EXAMPLE
+    Install-KubeGmsaWebhook -WhatIf | Select-Object -ExpandProperty objects
+
+    .OUTPUTS
+    KubeGmsa.WebhookInstallOutcome: dry_run, name, namespace, server_version, objects, certificate, ready.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [string]$WebhookName,
+        [string]$Namespace,
+        [string]$Image,
+        [ValidateRange(1, 100)][int]$Replicas = 2,
+        [switch]$TolerateControlPlane,
+        [string[]]$NodeSelector = @(),
+        [ValidateSet('Fail', 'Ignore')][string]$FailurePolicy = 'Fail',
+        [ValidateRange(1, 3650)][int]$CertValidityDays = 365,
+        [switch]$CertManager,
+        [switch]$NoWait,
+        [ValidateRange(1, 86400)][int]$TimeoutSeconds = 300,
+        [switch]$Overwrite,
+        [string]$KubeConfig,
+        [Alias('Name')][string]$Context
+    )
+    $shown = 'gmsa-webhook'
+    if ($WebhookName) { $shown = $WebhookName }
+    $dryRun = Get-KubeGmsaDryRun -Cmdlet $PSCmdlet -Target "webhook $shown" -Action 'Install or upgrade the gMSA webhook' -WhatIf $WhatIfPreference
+    if ($null -eq $dryRun) { return }
+    $request = @{
+        target                 = New-KubeGmsaTarget -KubeConfig $KubeConfig -Context $Context
+        replicas               = $Replicas
+        tolerate_control_plane = [bool]$TolerateControlPlane
+        node_selector          = @($NodeSelector)
+        failure_policy         = $FailurePolicy
+        cert_validity_days     = $CertValidityDays
+        cert_manager           = [bool]$CertManager
+        wait                   = -not $NoWait
+        timeout_secs           = $TimeoutSeconds
+        overwrite              = [bool]$Overwrite
+        dry_run                = $dryRun
+    }
+    if ($WebhookName) { $request.name = $WebhookName }
+    if ($Namespace) { $request.namespace = $Namespace }
+    if ($Image) { $request.image = $Image }
+    $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_install_webhook' -Request $request -Activity 'Installing the gMSA webhook'
+    Add-KubeGmsaTypeName $outcome 'WebhookInstallOutcome'
+}
+
+function Uninstall-KubeGmsaWebhook {
+    <#
+    .SYNOPSIS
+    Removes the gMSA admission webhook that Install-KubeGmsaWebhook made.
+
+    .DESCRIPTION
+    Deletes the webhook configurations first, then the Deployment, Service, certificates and
+    RBAC of the webhook (found by the labels kubectl-gmsa puts on them), and its namespace if
+    the install made it. The GMSACredentialSpec CRD, and with it every credential spec, is
+    deleted only with -Purge, and then only when no credential spec exists unless -Force is
+    given too. Objects not made by kubectl-gmsa are left in place and reported as skipped.
+    -WhatIf runs the deletions as a server-side dry run.
+
+    .PARAMETER Name
+    As in AksHci (Uninstall-AksHciGMSAWebhook -Name <cluster>): the kubeconfig context. Same as -Context.
+    .PARAMETER WebhookName
+    Name of the webhook; default 'gmsa-webhook'.
+    .PARAMETER Namespace
+    Namespace of the webhook; default 'gmsa-webhook'.
+    .PARAMETER Purge
+    Also delete the GMSACredentialSpec CRD.
+    .PARAMETER Force
+    With -Purge: delete the CRD even when credential specs exist (they are deleted with it).
+    .PARAMETER KubeConfig
+    Path of the kubeconfig.
+    .PARAMETER Context
+    kubeconfig context.
+
+    .EXAMPLE
+    Uninstall-KubeGmsaWebhook
+
+    .EXAMPLE
+    Uninstall-KubeGmsaWebhook -Name my-cluster -Purge -WhatIf
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    param(
+        [string]$WebhookName,
+        [string]$Namespace,
+        [switch]$Purge,
+        [switch]$Force,
+        [string]$KubeConfig,
+        [Alias('Name')][string]$Context
+    )
+    $shown = 'gmsa-webhook'
+    if ($WebhookName) { $shown = $WebhookName }
+    $action = 'Uninstall the gMSA webhook'
+    if ($Purge) { $action += ' and delete the GMSACredentialSpec CRD with every credential spec' }
+    $dryRun = Get-KubeGmsaDryRun -Cmdlet $PSCmdlet -Target "webhook $shown" -Action $action -WhatIf $WhatIfPreference
+    if ($null -eq $dryRun) { return }
+    $request = @{
+        target  = New-KubeGmsaTarget -KubeConfig $KubeConfig -Context $Context
+        purge   = [bool]$Purge
+        force   = [bool]$Force
+        dry_run = $dryRun
+    }
+    if ($WebhookName) { $request.name = $WebhookName }
+    if ($Namespace) { $request.namespace = $Namespace }
+    $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_uninstall_webhook' -Request $request -Activity 'Uninstalling the gMSA webhook'
+    Add-KubeGmsaTypeName $outcome 'WebhookUninstallOutcome'
+}
+
+function Get-KubeGmsaStatus {
+    <#
+    .SYNOPSIS
+    Reports the health of the gMSA webhook: CRD, Deployment, webhook configurations, certificate.
+
+    .DESCRIPTION
+    Returns one object with 'healthy' and, when it is not, the 'problems' found (each is also
+    written as a warning). An unhealthy webhook is a result, not an error; errors are for what
+    stopped the checks (kubeconfig, connection, permissions).
+
+    .PARAMETER WebhookName
+    Name of the webhook; default 'gmsa-webhook'.
+    .PARAMETER Namespace
+    Namespace of the webhook; default 'gmsa-webhook'.
+    .PARAMETER KubeConfig
+    Path of the kubeconfig.
+    .PARAMETER Context
+    kubeconfig context (alias -Name, as in AksHci).
+
+    .EXAMPLE
+    Get-KubeGmsaStatus
+
+    .EXAMPLE
+    if (-not (Get-KubeGmsaStatus -Context prod).healthy) { Install-KubeGmsaWebhook -Context prod }
+
+    .OUTPUTS
+    KubeGmsa.WebhookStatus: name, namespace, server_version, healthy, problems, warnings, crd, deployment, webhooks, certificate, credential_specs.
+    #>
+    [CmdletBinding()]
+    param(
+        [string]$WebhookName,
+        [string]$Namespace,
+        [string]$KubeConfig,
+        [Alias('Name')][string]$Context
+    )
+    $request = @{ target = New-KubeGmsaTarget -KubeConfig $KubeConfig -Context $Context }
+    if ($WebhookName) { $request.name = $WebhookName }
+    if ($Namespace) { $request.namespace = $Namespace }
+    $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_status' -Request $request -Activity 'Reading the gMSA webhook status'
+    foreach ($w in $outcome.warnings) { Write-Warning $w }
+    foreach ($p in $outcome.problems) { Write-Warning $p }
+    Add-KubeGmsaTypeName $outcome 'WebhookStatus'
+}
+
+function Update-KubeGmsaWebhookCertificate {
+    <#
+    .SYNOPSIS
+    Rotates the webhook's serving certificate (and with -NewCA its CA) and restarts its pods.
+
+    .DESCRIPTION
+    Issues a new serving certificate from the webhook's CA (with -NewCA, from a new CA: the
+    webhook configurations then trust the old and the new CA until the pods serve the new
+    certificate, and the old CA is dropped once they are ready), writes it, and rolls the
+    Deployment. By default it waits for the roll; -NoWait returns at once. The operation has no
+    server-side dry run: -WhatIf only says what would be done and calls nothing.
+
+    .PARAMETER WebhookName
+    Name of the webhook; default 'gmsa-webhook'.
+    .PARAMETER Namespace
+    Namespace of the webhook; default 'gmsa-webhook'.
+    .PARAMETER NewCA
+    Make a new CA too.
+    .PARAMETER CertValidityDays
+    Days the new certificate is valid; default 365.
+    .PARAMETER NoWait
+    Do not wait for the pods to serve the new certificate.
+    .PARAMETER TimeoutSeconds
+    How long to wait; default 300.
+    .PARAMETER KubeConfig
+    Path of the kubeconfig.
+    .PARAMETER Context
+    kubeconfig context (alias -Name, as in AksHci).
+
+    .EXAMPLE
+    Update-KubeGmsaWebhookCertificate
+
+    .EXAMPLE
+    Update-KubeGmsaWebhookCertificate -NewCA -CertValidityDays 730 -NoWait
+
+    .OUTPUTS
+    KubeGmsa.CertificateRotation: objects, certificate (serial, not_after, days_left, new_ca), ready, old_ca_dropped.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [string]$WebhookName,
+        [string]$Namespace,
+        [switch]$NewCA,
+        [ValidateRange(1, 3650)][int]$CertValidityDays = 365,
+        [switch]$NoWait,
+        [ValidateRange(1, 86400)][int]$TimeoutSeconds = 300,
+        [string]$KubeConfig,
+        [Alias('Name')][string]$Context
+    )
+    $shown = 'gmsa-webhook'
+    if ($WebhookName) { $shown = $WebhookName }
+    $action = 'Issue a new serving certificate and restart the webhook'
+    if ($NewCA) { $action = 'Make a new CA, issue a new serving certificate and restart the webhook' }
+    if (-not $PSCmdlet.ShouldProcess("webhook $shown", $action)) { return }
+    $request = @{
+        target             = New-KubeGmsaTarget -KubeConfig $KubeConfig -Context $Context
+        new_ca             = [bool]$NewCA
+        cert_validity_days = $CertValidityDays
+        wait               = -not $NoWait
+        timeout_secs       = $TimeoutSeconds
+    }
+    if ($WebhookName) { $request.name = $WebhookName }
+    if ($Namespace) { $request.namespace = $Namespace }
+    $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_rotate_certs' -Request $request -Activity 'Rotating the webhook certificate'
+    Add-KubeGmsaTypeName $outcome 'CertificateRotation'
+}
+
+function New-KubeGmsaCredentialSpec {
+    <#
+    .SYNOPSIS
+    Makes the credential spec of a gMSA from Active Directory (like New-CredentialSpec, over LDAP).
+
+    .DESCRIPTION
+    Reads the domain (SID, GUID, DNS and NetBIOS names, forest root) and the gMSA from a domain
+    controller and returns the credential spec New-CredentialSpec would write, with lint
+    findings as warnings. Works from any host: no domain join or RSAT needed. With -Credential
+    it binds as that user (simple bind, always over TLS); without it, with Kerberos and the
+    current ticket. The password is taken from the PSCredential only for the call and never
+    shown. With -Path the credential spec is also written to a file (a folder gets
+    New-CredentialSpec's file name, '<netbios>_<account>.json').
+
+    .PARAMETER AccountName
+    The gMSA (a trailing '$' is ignored).
+    .PARAMETER AdditionalAccounts
+    More gMSAs the container may use: 'NAME' or 'NAME@DOMAIN'.
+    .PARAMETER Server
+    'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
+    .PARAMETER Domain
+    DNS name of the domain (checked against what the server serves).
+    .PARAMETER CaFile
+    PEM file with the CA certificates to trust; default the system's trust store.
+    .PARAMETER Credential
+    The user to bind as ('user@domain', 'DOMAIN\user' or a DN); default Kerberos.
+    .PARAMETER TimeoutSeconds
+    Seconds for connecting and for each LDAP operation; default 15.
+    .PARAMETER CcgPlugin
+    For hosts that are not domain joined: 'azure-key-vault', 'aws' or 'rancher'.
+    .PARAMETER PluginGuid
+    Another ccg.exe plug-in, by its COM CLSID.
+    .PARAMETER PluginInput
+    The plug-in's input (for example 'ObjectId=...;SecretUri=...').
+    .PARAMETER CredSpecName
+    Also render the GMSACredentialSpec resource with this name (property 'resource').
+    .PARAMETER Path
+    Write the credential spec JSON to this file or folder.
+
+    .EXAMPLE
+    New-KubeGmsaCredentialSpec -AccountName webapp01 -Server ldaps://dc1.contoso.com -Credential (Get-Credential) -Path .\
+
+    .EXAMPLE
+    (New-KubeGmsaCredentialSpec -AccountName webapp01 -Domain contoso.com -CcgPlugin azure-key-vault -PluginInput 'ObjectId=...;SecretUri=...').credspec | ConvertTo-Json -Depth 10
+
+    .OUTPUTS
+    KubeGmsa.NewCredentialSpec: credspec, default_file_name, resource, domain, findings, stats.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true, Position = 0)][string]$AccountName,
+        [string[]]$AdditionalAccounts = @(),
+        [string]$Server,
+        [string]$Domain,
+        [string]$CaFile,
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
+        [ValidateRange(1, 3600)][int]$TimeoutSeconds,
+        [ValidateSet('azure-key-vault', 'aws', 'rancher')][string]$CcgPlugin,
+        [string]$PluginGuid,
+        [string]$PluginInput,
+        [string]$CredSpecName,
+        [string]$Path
+    )
+    $plugin = @{}
+    if ($CcgPlugin) { $plugin.ccg_plugin = $CcgPlugin }
+    if ($PluginGuid) { $plugin.plugin_guid = $PluginGuid }
+    if ($PluginInput) { $plugin.plugin_input = $PluginInput }
+    $request = @{
+        account             = $AccountName
+        additional_accounts = @($AdditionalAccounts)
+        plugin              = $plugin
+    }
+    if ($CredSpecName) { $request.credspec_name = $CredSpecName }
+    try {
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_new_credspec' -Request $request -Activity 'Reading the gMSA from the directory'
+    } finally {
+        if ($request.ContainsKey('directory')) { $request.directory.password = $null }
+    }
+    foreach ($f in $outcome.findings) { Write-Warning "$($f.path): $($f.message)" }
+    if ($Path) {
+        $file = Resolve-KubeGmsaPath $Path
+        if (Test-Path -LiteralPath $file -PathType Container) { $file = Join-Path $file $outcome.default_file_name }
+        $json = ConvertTo-Json -InputObject $outcome.credspec -Depth 32
+        [System.IO.File]::WriteAllText($file, $json, (New-Object System.Text.UTF8Encoding -ArgumentList $false))
+        Write-Verbose "wrote $file"
+    }
+    Add-KubeGmsaTypeName $outcome 'NewCredentialSpec'
+}
+
+function Test-KubeGmsaAccount {
+    <#
+    .SYNOPSIS
+    Checks a gMSA in Active Directory: what a container host needs from it, with the fix for each failure.
+
+    .DESCRIPTION
+    Looks up the gMSA and checks that its name is unique, that it is enabled and has the
+    needed SPNs, who may retrieve its password (and whether the bound identity may), and that a
+    usable KDS root key exists. Failed checks are results ('passed' is false, each check has a
+    'fix'), not errors; errors are for what stopped the checks (connection, bind, a gMSA that
+    does not exist). The password of -Credential is used only for the call and never shown.
+
+    .PARAMETER AccountName
+    The gMSA (a trailing '$' is ignored).
+    .PARAMETER Server
+    'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
+    .PARAMETER Domain
+    DNS name of the domain.
+    .PARAMETER CaFile
+    PEM file with the CA certificates to trust.
+    .PARAMETER Credential
+    The user to bind as; default Kerberos with the current ticket.
+    .PARAMETER TimeoutSeconds
+    Seconds for connecting and for each LDAP operation; default 15.
+
+    .EXAMPLE
+    Test-KubeGmsaAccount -AccountName webapp01 -Server ldaps://dc1.contoso.com -Credential (Get-Credential)
+
+    .EXAMPLE
+    (Test-KubeGmsaAccount webapp01 -Domain contoso.com).checks | Where-Object status -ne 'pass' | Format-Table check, message, fix
+
+    .OUTPUTS
+    KubeGmsa.AccountCheck: account, server, bound_as, dn, allowed_principals, checks (check, status, message, fix), passed.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true, Position = 0)][string]$AccountName,
+        [string]$Server,
+        [string]$Domain,
+        [string]$CaFile,
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
+        [ValidateRange(1, 3600)][int]$TimeoutSeconds
+    )
+    $request = @{ account = $AccountName }
+    try {
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_check_account' -Request $request -Activity 'Checking the gMSA'
+    } finally {
+        if ($request.ContainsKey('directory')) { $request.directory.password = $null }
+    }
+    Add-KubeGmsaTypeName $outcome 'AccountCheck'
+}
+
+function New-KubeGmsaAccount {
+    <#
+    .SYNOPSIS
+    Creates a gMSA in Active Directory (and optionally the group of hosts that may retrieve its password).
+
+    .DESCRIPTION
+    Validates every name, looks up the principals, then adds the group (with -CreateGroup) and
+    the gMSA, enabled, with its dNSHostName, SPNs and msDS-GroupMSAMembership. Nothing is
+    written when a name is unknown or taken; a gMSA that fails after its group was created
+    removes that group again. -WhatIf writes nothing and returns the LDIF of what would be
+    added. The password of -Credential is used only for the call and never shown.
+
+    .PARAMETER AccountName
+    The gMSA's name (sAMAccountName without '$', at most 15 characters).
+    .PARAMETER DnsHostName
+    dNSHostName; default '<account>.<domain>'.
+    .PARAMETER ServicePrincipalNames
+    SPNs; default 'host/<account>' and 'host/<dns host name>'.
+    .PARAMETER PrincipalsAllowedToRetrieveManagedPassword
+    Users, groups or computers allowed to retrieve the password (as in New-ADServiceAccount).
+    .PARAMETER CreateGroup
+    Also create this global security group, allowed to retrieve the password.
+    .PARAMETER Members
+    Members of the new group (container hosts' computer accounts, or users).
+    .PARAMETER Path
+    Container of the gMSA (as in New-ADServiceAccount); default 'CN=Managed Service Accounts,<domain>'.
+    .PARAMETER Server
+    'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
+    .PARAMETER Domain
+    DNS name of the domain.
+    .PARAMETER CaFile
+    PEM file with the CA certificates to trust.
+    .PARAMETER Credential
+    The user to bind as (one who may create accounts); default Kerberos with the current ticket.
+    .PARAMETER TimeoutSeconds
+    Seconds for connecting and for each LDAP operation; default 15.
+
+    .EXAMPLE
+    New-KubeGmsaAccount -AccountName webapp01 -CreateGroup WebHosts -Members 'node1$', 'node2$' -Server ldaps://dc1.contoso.com -Credential (Get-Credential)
+
+    .EXAMPLE
+    (New-KubeGmsaAccount -AccountName webapp01 -PrincipalsAllowedToRetrieveManagedPassword WebHosts -Domain contoso.com -WhatIf).ldif
+
+    .OUTPUTS
+    KubeGmsa.NewAccount: dry_run, account_dn, changes, ldif, stats.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(Mandatory = $true, Position = 0)][string]$AccountName,
+        [string]$DnsHostName,
+        [string[]]$ServicePrincipalNames = @(),
+        [string[]]$PrincipalsAllowedToRetrieveManagedPassword = @(),
+        [string]$CreateGroup,
+        [string[]]$Members = @(),
+        [string]$Path,
+        [string]$Server,
+        [string]$Domain,
+        [string]$CaFile,
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
+        [ValidateRange(1, 3600)][int]$TimeoutSeconds
+    )
+    $dryRun = Get-KubeGmsaDryRun -Cmdlet $PSCmdlet -Target "gMSA $AccountName" -Action 'Create the group managed service account' -WhatIf $WhatIfPreference
+    if ($null -eq $dryRun) { return }
+    $request = @{
+        account                  = $AccountName
+        service_principal_names  = @($ServicePrincipalNames)
+        allowed_principals       = @($PrincipalsAllowedToRetrieveManagedPassword)
+        members                  = @($Members)
+        dry_run                  = ($dryRun -ne 'none')
+    }
+    if ($DnsHostName) { $request.dns_host_name = $DnsHostName }
+    if ($CreateGroup) { $request.create_group = $CreateGroup }
+    if ($Path) { $request.container = $Path }
+    try {
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_create_account' -Request $request -Activity 'Creating the gMSA'
+    } finally {
+        if ($request.ContainsKey('directory')) { $request.directory.password = $null }
+    }
+    Add-KubeGmsaTypeName $outcome 'NewAccount'
+}
+
 Export-ModuleMember -Function @(
     'Add-KubeGmsaCredentialSpec',
     'Remove-KubeGmsaCredentialSpec',
@@ -763,5 +1313,12 @@ Export-ModuleMember -Function @(
     'Test-KubeGmsaCredentialSpec',
     'ConvertTo-KubeGmsaCredentialSpecResource',
     'New-KubeGmsaDomainUserSecret',
-    'Test-KubeGmsaAccess'
+    'Test-KubeGmsaAccess',
+    'Install-KubeGmsaWebhook',
+    'Uninstall-KubeGmsaWebhook',
+    'Get-KubeGmsaStatus',
+    'Update-KubeGmsaWebhookCertificate',
+    'New-KubeGmsaCredentialSpec',
+    'Test-KubeGmsaAccount',
+    'New-KubeGmsaAccount'
 )

@@ -2,7 +2,9 @@
 # (Windows PowerShell 5.1 or PowerShell 7). They need the native library in
 # powershell/KubeGmsa/bin/<rid>/ (cargo build --release -p gmsa-ffi, then copy). The
 # cluster tests run when $env:GMSA_TEST_KUBECONFIG names a test cluster's kubeconfig
-# (scripts/test-cluster.sh ensure prints one) and are skipped otherwise.
+# (scripts/test-cluster.sh ensure prints one) and are skipped otherwise. The Active
+# Directory tests run when $env:GMSA_TEST_DC_ENV names the env file of a test DC
+# (scripts/test-dc.sh ensure prints it) and are skipped otherwise.
 # Run: Invoke-Pester -Path powershell/tests
 
 BeforeAll {
@@ -33,7 +35,9 @@ Describe 'The module' {
         $exported | Should -Be (@(
                 'Add-KubeGmsaCredentialSpec', 'Add-KubeGmsaRoleBinding', 'ConvertTo-KubeGmsaCredentialSpecResource',
                 'Get-KubeGmsaCredentialSpec', 'New-KubeGmsaDomainUserSecret', 'Remove-KubeGmsaCredentialSpec',
-                'Remove-KubeGmsaRoleBinding', 'Test-KubeGmsaAccess', 'Test-KubeGmsaCredentialSpec') | Sort-Object)
+                'Remove-KubeGmsaRoleBinding', 'Test-KubeGmsaAccess', 'Test-KubeGmsaCredentialSpec',
+                'Install-KubeGmsaWebhook', 'Uninstall-KubeGmsaWebhook', 'Get-KubeGmsaStatus', 'Update-KubeGmsaWebhookCertificate',
+                'New-KubeGmsaCredentialSpec', 'Test-KubeGmsaAccount', 'New-KubeGmsaAccount') | Sort-Object)
     }
 
     It 'loaded a library of its ABI version' {
@@ -49,8 +53,24 @@ Describe 'The module' {
     }
 
     It 'supports -WhatIf on every cmdlet that writes' {
-        foreach ($name in 'Add-KubeGmsaCredentialSpec', 'Remove-KubeGmsaCredentialSpec', 'Add-KubeGmsaRoleBinding', 'Remove-KubeGmsaRoleBinding', 'New-KubeGmsaDomainUserSecret') {
+        foreach ($name in 'Add-KubeGmsaCredentialSpec', 'Remove-KubeGmsaCredentialSpec', 'Add-KubeGmsaRoleBinding', 'Remove-KubeGmsaRoleBinding', 'New-KubeGmsaDomainUserSecret',
+            'Install-KubeGmsaWebhook', 'Uninstall-KubeGmsaWebhook', 'Update-KubeGmsaWebhookCertificate', 'New-KubeGmsaAccount') {
             (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf'
+            (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm'
+        }
+    }
+
+    It 'keeps the AksHci parameter -Name (the cluster: the kubeconfig context) on the webhook cmdlets' {
+        foreach ($name in 'Install-KubeGmsaWebhook', 'Uninstall-KubeGmsaWebhook', 'Get-KubeGmsaStatus', 'Update-KubeGmsaWebhookCertificate') {
+            (Get-Command $name).Parameters['Context'].Aliases | Should -Contain 'Name'
+        }
+    }
+
+    It 'takes directory passwords only as a PSCredential' {
+        foreach ($name in 'New-KubeGmsaCredentialSpec', 'Test-KubeGmsaAccount', 'New-KubeGmsaAccount') {
+            $parameters = (Get-Command $name).Parameters
+            $parameters['Credential'].ParameterType | Should -Be ([System.Management.Automation.PSCredential])
+            $parameters.Keys | Should -Not -Contain 'Password'
         }
     }
 }
@@ -133,5 +153,97 @@ Describe 'Cluster operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
         $r = Remove-KubeGmsaCredentialSpec -CredSpecName $script:Name -ClusterRoleName $script:Role -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false
         @($r.objects | Where-Object action -EQ 'deleted').Count | Should -BeGreaterOrEqual 2
         { Get-KubeGmsaCredentialSpec -CredSpecName $script:Name -KubeConfig $script:KubeConfig } | Should -Throw -ErrorId 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
+    }
+}
+
+Describe 'Webhook operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
+    BeforeAll {
+        # Its own name and namespace, and failure policy Ignore: other tests' pods are never blocked.
+        $script:Hook = "pester-wh-$PID-$(Get-Random)"
+        $script:HookNs = "pester-whns-$PID-$(Get-Random)"
+        $script:HookArgs = @{ WebhookName = $script:Hook; Namespace = $script:HookNs; KubeConfig = $script:KubeConfig; Context = 'admin' }
+    }
+
+    AfterAll {
+        Uninstall-KubeGmsaWebhook @script:HookArgs -Confirm:$false -ErrorAction SilentlyContinue | Out-Null
+    }
+
+    It 'installs nothing with -WhatIf (server dry run)' {
+        $r = Install-KubeGmsaWebhook @script:HookArgs -FailurePolicy Ignore -NoWait -WhatIf
+        $r.dry_run | Should -Be 'server'
+        ($r | ConvertTo-Json -Depth 20) | Should -Not -Match 'PRIVATE KEY'
+        (Get-KubeGmsaStatus @script:HookArgs -WarningAction SilentlyContinue).deployment.present | Should -BeFalse
+    }
+
+    It 'installs the webhook without waiting, and the status names what is not ready' {
+        $r = Install-KubeGmsaWebhook @script:HookArgs -FailurePolicy Ignore -NoWait -Confirm:$false
+        $r.dry_run | Should -Be 'none'
+        @($r.objects | Where-Object kind -EQ 'Deployment').Count | Should -Be 1
+        $s = Get-KubeGmsaStatus @script:HookArgs -WarningAction SilentlyContinue
+        $s.deployment.present | Should -BeTrue
+        $s.healthy | Should -BeFalse
+        $s.webhooks[0].failure_policy | Should -Be 'Ignore'
+    }
+
+    It 'rotates the serving certificate' {
+        $before = (Get-KubeGmsaStatus @script:HookArgs -WarningAction SilentlyContinue).certificate.serial
+        $r = Update-KubeGmsaWebhookCertificate @script:HookArgs -NoWait -Confirm:$false
+        $r.certificate.issued | Should -BeTrue
+        $r.certificate.serial | Should -Not -Be $before
+    }
+
+    It 'refuses bad input with a terminating error' {
+        { Install-KubeGmsaWebhook -WebhookName 'Bad_Name' -Namespace $script:HookNs -KubeConfig $script:KubeConfig -NoWait -Confirm:$false } |
+            Should -Throw -ErrorId 'KubeGmsa.invalid_input,Install-KubeGmsaWebhook'
+    }
+
+    It 'uninstalls the webhook' {
+        $r = Uninstall-KubeGmsaWebhook @script:HookArgs -Confirm:$false
+        @($r.objects | Where-Object action -EQ 'deleted').Count | Should -BeGreaterThan 5
+        (Get-KubeGmsaStatus @script:HookArgs -WarningAction SilentlyContinue).deployment.present | Should -BeFalse
+    }
+}
+
+Describe 'Active Directory operations' -Skip:(-not $env:GMSA_TEST_DC_ENV) {
+    BeforeAll {
+        $script:Dc = @{}
+        foreach ($line in Get-Content $env:GMSA_TEST_DC_ENV) {
+            if ($line -match '^export (\w+)=(.*)$') { $script:Dc[$Matches[1]] = $Matches[2].Trim('"', "'") }
+        }
+        $password = ConvertTo-SecureString $script:Dc.GMSA_TEST_DC_ADMIN_PASSWORD -AsPlainText -Force
+        $script:Admin = New-Object System.Management.Automation.PSCredential -ArgumentList $script:Dc.GMSA_TEST_DC_ADMIN_USER, $password
+        $script:DcArgs = @{ Server = $script:Dc.GMSA_TEST_DC_LDAPS_URL; CaFile = $script:Dc.GMSA_TEST_DC_CA }
+        # The DC is shared: a name nobody else uses (at most 15 characters).
+        $script:Account = 'ps' + ('{0:D5}' -f ($PID % 100000)) + ('{0:D6}' -f (Get-Random -Maximum 1000000))
+    }
+
+    It 'creates nothing with -WhatIf and returns the LDIF' {
+        $r = New-KubeGmsaAccount -AccountName $script:Account -PrincipalsAllowedToRetrieveManagedPassword WebHosts -Credential $script:Admin @script:DcArgs -WhatIf
+        $r.dry_run | Should -BeTrue
+        $r.ldif | Should -Match 'msDS-GroupManagedServiceAccount'
+        # A missing gMSA is a failed check, not an error.
+        $check = Test-KubeGmsaAccount -AccountName $script:Account -Credential $script:Admin @script:DcArgs
+        $check.passed | Should -BeFalse
+        ($check.checks | Where-Object check -EQ 'exists').status | Should -Be 'fail'
+    }
+
+    It 'creates a gMSA, checks it and makes its credential spec' {
+        $r = New-KubeGmsaAccount -AccountName $script:Account -PrincipalsAllowedToRetrieveManagedPassword WebHosts -Credential $script:Admin @script:DcArgs -Confirm:$false
+        $r.dry_run | Should -BeFalse
+        $check = Test-KubeGmsaAccount -AccountName $script:Account -Credential $script:Admin @script:DcArgs
+        $check.account | Should -Be $script:Account
+        ($check.checks | Where-Object check -EQ 'exists').status | Should -Be 'pass'
+        $spec = New-KubeGmsaCredentialSpec -AccountName $script:Account -Credential $script:Admin @script:DcArgs -WarningAction SilentlyContinue
+        $spec.credspec.DomainJoinConfig.MachineAccountName | Should -Be $script:Account
+        $spec.default_file_name | Should -BeLike '*_*.json'
+    }
+
+    It 'refuses a wrong password without showing it' {
+        $wrong = ConvertTo-SecureString "Wrong-Pester-$(Get-Random)" -AsPlainText -Force
+        $cred = New-Object System.Management.Automation.PSCredential -ArgumentList $script:Dc.GMSA_TEST_DC_ADMIN_USER, $wrong
+        $e = $null
+        try { Test-KubeGmsaAccount -AccountName $script:Account -Credential $cred @script:DcArgs } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -Be 'KubeGmsa.unauthorized,Test-KubeGmsaAccount'
+        ($e | Out-String) | Should -Not -Match 'Wrong-Pester-'
     }
 }

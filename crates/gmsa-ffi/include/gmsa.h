@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The version of this ABI. It changes whenever an export's signature or meaning changes;
-// a caller built for another version must refuse the library.
+// The version of this ABI. It changes whenever an existing export's signature or meaning
+// changes; a caller built for another version must refuse the library. Adding an export
+// (as the webhook and directory operations were added) keeps the version: every caller of
+// version 1 keeps working, and the PowerShell module ships with its own library.
 #define GMSA_ABI_VERSION 1
 
 // Requests longer than this (16 MiB) are refused with `GMSA_STATUS_REQUEST_TOO_LARGE`.
@@ -241,6 +243,102 @@ GmsaStatus gmsa_create_secret(const struct GmsaContext *ctx,
                               size_t request_len,
                               uint8_t **out,
                               size_t *out_len);
+
+// Install or upgrade the admission webhook (CRD, RBAC, certificates, Deployment, webhook
+// configurations). Request: `InstallWebhookRequest` (`"wait": false` returns once written;
+// `"dry_run": "server"` writes nothing); outcome: `InstallWebhookOutcome` (no private key).
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_install_webhook(const struct GmsaContext *ctx,
+                                const uint8_t *request,
+                                size_t request_len,
+                                uint8_t **out,
+                                size_t *out_len);
+
+// Delete what `gmsa_install_webhook` made (the CRD only with `purge`). Request:
+// `UninstallWebhookRequest`; outcome: `UninstallWebhookOutcome`.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_uninstall_webhook(const struct GmsaContext *ctx,
+                                  const uint8_t *request,
+                                  size_t request_len,
+                                  uint8_t **out,
+                                  size_t *out_len);
+
+// The health of the webhook: CRD, Deployment, webhook configurations, certificate. Request:
+// `StatusRequest`; outcome: `StatusOutcome`. An unhealthy webhook is a successful call with
+// `"healthy": false` and its `problems`, not an error.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_status(const struct GmsaContext *ctx,
+                       const uint8_t *request,
+                       size_t request_len,
+                       uint8_t **out,
+                       size_t *out_len);
+
+// Issue a new serving certificate (with `new_ca` a new CA too) and restart the webhook.
+// Request: `RotateCertsRequest`; outcome: `RotateCertsOutcome` (no private key).
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_rotate_certs(const struct GmsaContext *ctx,
+                             const uint8_t *request,
+                             size_t request_len,
+                             uint8_t **out,
+                             size_t *out_len);
+
+// Read the domain and a gMSA from Active Directory and make its credential spec. Request:
+// `NewCredspecRequest` (the bind password, if any, is `directory.password`: never echoed
+// in an outcome or an error); outcome: `NewCredspecOutcome`.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_new_credspec(const struct GmsaContext *ctx,
+                             const uint8_t *request,
+                             size_t request_len,
+                             uint8_t **out,
+                             size_t *out_len);
+
+// Check a gMSA in Active Directory (existence, SPNs, who may read its password, KDS root
+// key...). Request: `CheckAccountRequest`; outcome: `CheckAccountOutcome` (failed checks are
+// in the outcome with `"passed": false`, not an error).
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_check_account(const struct GmsaContext *ctx,
+                              const uint8_t *request,
+                              size_t request_len,
+                              uint8_t **out,
+                              size_t *out_len);
+
+// Create a gMSA (and optionally the group allowed to read its password) in Active
+// Directory. Request: `CreateAccountRequest` (`"dry_run": true` writes nothing and returns
+// the LDIF); outcome: `CreateAccountOutcome`.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_create_account(const struct GmsaContext *ctx,
+                               const uint8_t *request,
+                               size_t request_len,
+                               uint8_t **out,
+                               size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -48,8 +48,10 @@ use gmsa::ops;
 
 pub use support::run_json;
 
-/// The version of this ABI. It changes whenever an export's signature or meaning changes;
-/// a caller built for another version must refuse the library.
+/// The version of this ABI. It changes whenever an existing export's signature or meaning
+/// changes; a caller built for another version must refuse the library. Adding an export
+/// (as the webhook and directory operations were added) keeps the version: every caller of
+/// version 1 keeps working, and the PowerShell module ships with its own library.
 pub const GMSA_ABI_VERSION: u32 = 1;
 
 /// Requests longer than this (16 MiB) are refused with `GMSA_STATUS_REQUEST_TOO_LARGE`.
@@ -440,6 +442,172 @@ pub unsafe extern "C" fn gmsa_create_secret(
     unsafe {
         run_json(ctx, request, request_len, out, out_len, |c, req| {
             c.block_on(ops::create_secret(req, c.reporter()))
+        })
+    }
+}
+
+/// Install or upgrade the admission webhook (CRD, RBAC, certificates, Deployment, webhook
+/// configurations). Request: `InstallWebhookRequest` (`"wait": false` returns once written;
+/// `"dry_run": "server"` writes nothing); outcome: `InstallWebhookOutcome` (no private key).
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_install_webhook(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::install_webhook(req, c.reporter()))
+        })
+    }
+}
+
+/// Delete what `gmsa_install_webhook` made (the CRD only with `purge`). Request:
+/// `UninstallWebhookRequest`; outcome: `UninstallWebhookOutcome`.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_uninstall_webhook(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::uninstall_webhook(req, c.reporter()))
+        })
+    }
+}
+
+/// The health of the webhook: CRD, Deployment, webhook configurations, certificate. Request:
+/// `StatusRequest`; outcome: `StatusOutcome`. An unhealthy webhook is a successful call with
+/// `"healthy": false` and its `problems`, not an error.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_status(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::status(req, c.reporter()))
+        })
+    }
+}
+
+/// Issue a new serving certificate (with `new_ca` a new CA too) and restart the webhook.
+/// Request: `RotateCertsRequest`; outcome: `RotateCertsOutcome` (no private key).
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_rotate_certs(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::rotate_certs(req, c.reporter()))
+        })
+    }
+}
+
+/// Read the domain and a gMSA from Active Directory and make its credential spec. Request:
+/// `NewCredspecRequest` (the bind password, if any, is `directory.password`: never echoed
+/// in an outcome or an error); outcome: `NewCredspecOutcome`.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_new_credspec(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::new_credspec(req, c.reporter()))
+        })
+    }
+}
+
+/// Check a gMSA in Active Directory (existence, SPNs, who may read its password, KDS root
+/// key...). Request: `CheckAccountRequest`; outcome: `CheckAccountOutcome` (failed checks are
+/// in the outcome with `"passed": false`, not an error).
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_check_account(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::check_account(req, c.reporter()))
+        })
+    }
+}
+
+/// Create a gMSA (and optionally the group allowed to read its password) in Active
+/// Directory. Request: `CreateAccountRequest` (`"dry_run": true` writes nothing and returns
+/// the LDIF); outcome: `CreateAccountOutcome`.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_create_account(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::create_account(req, c.reporter()))
         })
     }
 }

@@ -422,4 +422,66 @@ mod tests {
         assert!(!c.message.contains("S3cret"), "{}", c.message);
         assert!(c.message.contains("`client`"), "{}", c.message);
     }
+
+    /// The same regression for the requests of the webhook and directory exports: a secret
+    /// pasted into an enum, boolean, number or list field never comes back in the message.
+    #[test]
+    fn new_requests_never_quote_a_misplaced_secret() {
+        const SECRET: &str = "S3cret-Pasted-Here";
+        fn check<T: DeserializeOwned>(what: &str, doc: &str) {
+            let doc = doc.replace("SECRET", SECRET);
+            let e = match serde_json::from_str::<T>(&doc) {
+                Ok(_) => panic!("{what}: {doc} was accepted"),
+                Err(e) => e,
+            };
+            let c = json_error(&e);
+            assert_eq!(c.status, GmsaStatus::InvalidJson, "{what}");
+            let body = String::from_utf8(c.to_json()).unwrap();
+            assert!(!body.contains(SECRET), "{what}: {body}");
+            assert!(!body.contains("S3cret"), "{what}: {body}");
+        }
+        use gmsa::ops::*;
+        check::<InstallWebhookRequest>("failure_policy", r#"{"failure_policy": "SECRET"}"#);
+        check::<InstallWebhookRequest>("install dry_run", r#"{"dry_run": "SECRET"}"#);
+        check::<InstallWebhookRequest>("replicas", r#"{"replicas": "SECRET"}"#);
+        check::<InstallWebhookRequest>("node_selector", r#"{"node_selector": "SECRET"}"#);
+        check::<UninstallWebhookRequest>("uninstall dry_run", r#"{"dry_run": "SECRET"}"#);
+        check::<UninstallWebhookRequest>("purge", r#"{"purge": "SECRET"}"#);
+        check::<StatusRequest>("status target", r#"{"target": "SECRET"}"#);
+        check::<RotateCertsRequest>("new_ca", r#"{"new_ca": "SECRET"}"#);
+        check::<NewCredspecRequest>(
+            "ccg_plugin",
+            r#"{"account": "a", "plugin": {"ccg_plugin": "SECRET"}}"#,
+        );
+        check::<NewCredspecRequest>(
+            "directory as a string",
+            r#"{"directory": "SECRET", "account": "a"}"#,
+        );
+        check::<CheckAccountRequest>(
+            "timeout_secs",
+            r#"{"directory": {"password": "SECRET", "timeout_secs": "SECRET"}, "account": "a"}"#,
+        );
+        check::<CheckAccountRequest>(
+            "password as a number",
+            r#"{"directory": {"user": "u", "password": 5}, "account": "SECRET", "x": }"#,
+        );
+        check::<CreateAccountRequest>("create dry_run", r#"{"dry_run": "SECRET"}"#);
+        check::<CreateAccountRequest>(
+            "allowed_principals",
+            r#"{"directory": {"password": "SECRET"}, "allowed_principals": "SECRET"}"#,
+        );
+    }
+
+    /// A directory request keeps the bind password for the call but never shows it: not in
+    /// `Debug`, not when serialized again.
+    #[test]
+    fn a_directory_request_never_shows_its_password() {
+        let req: gmsa::ops::CreateAccountRequest = serde_json::from_str(
+            r#"{"directory": {"server": "ldaps://127.0.0.1", "user": "admin@example.test", "password": "S3cret-Bind"}, "account": "web01"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.directory.password.as_deref(), Some("S3cret-Bind"));
+        assert!(!format!("{req:?}").contains("S3cret"), "{req:?}");
+        assert!(!serde_json::to_string(&req).unwrap().contains("S3cret"));
+    }
 }

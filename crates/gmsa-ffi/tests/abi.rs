@@ -1,12 +1,14 @@
 //! Runs the Python ctypes suite `tests/abi/test_abi.py` against the built library (loaded
 //! from a KubeGmsa module folder, as the module loads it) and the real test cluster: once
 //! as it is, and once under valgrind, where memory errors and definite leaks fail the test.
+//! The directory exports run against the real Samba DC (`scripts/test-dc.sh ensure`).
 //! pytest is installed with pip and valgrind with apt-get when missing; nothing is skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use gmsa_tests::dc::dc;
 use gmsa_tests::{cluster, workspace_root};
 
 /// Everything the suite needs, prepared once per test process.
@@ -143,6 +145,7 @@ const PYTEST: [&str; 6] = [
 fn suite(wrapper: Option<(&str, &[&str])>, python_args: &[&str]) -> Command {
     let s = setup();
     let c = cluster();
+    let d = dc();
     let mut cmd = match wrapper {
         Some((program, args)) => {
             let mut cmd = Command::new(program);
@@ -160,6 +163,9 @@ fn suite(wrapper: Option<(&str, &[&str])>, python_args: &[&str]) -> Command {
         .env("GMSA_EXAMPLES", workspace_root().join("examples"))
         .env("GMSA_CLI", gmsa_tests::bin())
         .env("GMSA_VERSION", env!("CARGO_PKG_VERSION"))
+        // The DC's facts (URLs, CA, principals and their passwords): the suite passes the
+        // passwords to the library only inside JSON requests.
+        .envs(d.env.iter().filter(|(k, _)| k.starts_with("GMSA_TEST_DC_")))
         .env_remove("KUBECONFIG")
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd

@@ -1,5 +1,5 @@
 //! Property tests (proptest) of the C ABI's JSON entry: arbitrary bytes and arbitrary JSON
-//! into every operation export never panic or crash; each call returns a known status and
+//! into every operation export (local, cluster, webhook and directory) never panic or crash; each call returns a known status and
 //! writes JSON, an error JSON with `status`, `kind` and `message` on failure. The Rust
 //! `extern "C"` functions are called directly, through the same pointers a C caller passes.
 //! cargo-fuzz would need a nightly toolchain, which this project does not assume: for a
@@ -32,6 +32,28 @@ const CLUSTER: [(&str, Export); 7] = [
     ("gmsa_check_access", gmsa_check_access),
     ("gmsa_create_secret", gmsa_create_secret),
 ];
+
+/// The webhook operations: like `CLUSTER`, and never a client-side dry run (which renders
+/// the manifests without any cluster, and so would succeed).
+const WEBHOOK: [(&str, Export); 4] = [
+    ("gmsa_install_webhook", gmsa_install_webhook),
+    ("gmsa_uninstall_webhook", gmsa_uninstall_webhook),
+    ("gmsa_status", gmsa_status),
+    ("gmsa_rotate_certs", gmsa_rotate_certs),
+];
+
+/// Operations that talk to a domain controller: given only requests whose server is a
+/// loopback port nobody listens on.
+const DIRECTORY: [(&str, Export); 3] = [
+    ("gmsa_new_credspec", gmsa_new_credspec),
+    ("gmsa_check_account", gmsa_check_account),
+    ("gmsa_create_account", gmsa_create_account),
+];
+
+/// Every export that may reach a server, for input that can never be a request.
+fn remote() -> impl Iterator<Item = &'static (&'static str, Export)> {
+    CLUSTER.iter().chain(&WEBHOOK).chain(&DIRECTORY)
+}
 
 struct Ctx(*mut GmsaContext);
 
@@ -127,7 +149,8 @@ proptest! {
         // Bytes that are JSON could be a request that reaches a cluster: only the local ops get those.
         let is_json = serde_json::from_slice::<Value>(&b).is_ok();
         let ctx = Ctx::new();
-        for (name, f) in LOCAL.iter().chain(if is_json { &[][..] } else { &CLUSTER[..] }) {
+        let remote: Vec<_> = if is_json { vec![] } else { remote().collect() };
+        for (name, f) in LOCAL.iter().chain(remote) {
             let (status, _) = call(&ctx, name, *f, &b);
             if !is_json {
                 prop_assert!(
@@ -142,7 +165,8 @@ proptest! {
     fn arbitrary_strings_give_a_status_and_json(s in ".{0,64}") {
         let is_json = serde_json::from_str::<Value>(&s).is_ok();
         let ctx = Ctx::new();
-        for (name, f) in LOCAL.iter().chain(if is_json { &[][..] } else { &CLUSTER[..] }) {
+        let remote: Vec<_> = if is_json { vec![] } else { remote().collect() };
+        for (name, f) in LOCAL.iter().chain(remote) {
             call(&ctx, name, *f, s.as_bytes());
         }
     }
@@ -169,6 +193,42 @@ proptest! {
         for (name, f) in CLUSTER {
             let (status, v) = call(&ctx, name, f, &text);
             prop_assert_ne!(status, 0, "{} succeeded without a cluster: {}", name, v);
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_with_an_unusable_kubeconfig_into_the_webhook_exports(v in arb_json()) {
+        let mut req = match v {
+            Value::Object(m) => Value::Object(m),
+            other => json!({ "x": other }),
+        };
+        req["target"] = json!({ "kubeconfig": "/nonexistent/kubectl-gmsa-fuzz/kubeconfig" });
+        req["dry_run"] = json!("none");
+        req["wait"] = json!(false);
+        let text = serde_json::to_vec(&req).unwrap();
+        let ctx = Ctx::new();
+        for (name, f) in WEBHOOK {
+            let (status, v) = call(&ctx, name, f, &text);
+            prop_assert_ne!(status, 0, "{} succeeded without a cluster: {}", name, v);
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_with_an_unreachable_server_into_the_directory_exports(v in arb_json(), password in ".{1,24}") {
+        // Whatever else the request holds, its server is a closed loopback port; the bind
+        // password never comes back, whatever the failure.
+        let mut req = match v {
+            Value::Object(m) => Value::Object(m),
+            other => json!({ "x": other }),
+        };
+        let secret = format!("Fuzz-Secret-{password}");
+        req["directory"] = json!({ "server": "ldaps://127.0.0.1:9", "user": "u@example.test", "password": secret, "timeout_secs": 2 });
+        let text = serde_json::to_vec(&req).unwrap();
+        let ctx = Ctx::new();
+        for (name, f) in DIRECTORY {
+            let (status, v) = call(&ctx, name, f, &text);
+            prop_assert_ne!(status, 0, "{} succeeded without a directory: {}", name, v);
+            prop_assert!(!v.to_string().contains("Fuzz-Secret"), "{} echoed the password: {}", name, v);
         }
     }
 }

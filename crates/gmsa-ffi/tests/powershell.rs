@@ -422,7 +422,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
 
 fn is_private(name: &str) -> bool {
     // Helpers have KubeGmsa in their noun too; the public cmdlets are the others.
-    const PRIVATE: [&str; 9] = [
+    const PRIVATE: [&str; 10] = [
         "Get-KubeGmsaRuntimeId",
         "Get-KubeGmsaLibraryPath",
         "Initialize-KubeGmsaNative",
@@ -432,8 +432,83 @@ fn is_private(name: &str) -> bool {
         "Invoke-KubeGmsaNative",
         "Get-KubeGmsaDryRun",
         "Add-KubeGmsaTypeName",
+        "New-KubeGmsaDirectoryTarget",
     ];
     PRIVATE.contains(&name)
+}
+
+/// The `| cmdlet | entry point | ... |` rows of powershell/README.md's cmdlet table.
+fn readme_rows(readme: &str) -> BTreeMap<String, String> {
+    Regex::new(r"(?m)^\| `([A-Z][\w-]+)` \| `(gmsa_\w+)` \|")
+        .unwrap()
+        .captures_iter(readme)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect()
+}
+
+/// Disagreements between the README's cmdlet table and the module: every exported cmdlet is
+/// listed with the entry point it calls, nothing else is listed, and nothing is "planned".
+fn check_readme(readme: &str, dir: &Path) -> Vec<String> {
+    let psm1 = std::fs::read_to_string(dir.join("KubeGmsa.psm1")).unwrap();
+    let defined = functions(&psm1);
+    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*-EntryPoint '([^']+)'").unwrap();
+    let public: BTreeMap<String, String> = defined
+        .iter()
+        .filter(|(n, _)| n.contains("-KubeGmsa") && !is_private(n))
+        .filter_map(|(n, body)| call.captures(body).map(|c| (n.clone(), c[1].to_owned())))
+        .collect();
+    let rows = readme_rows(readme);
+    let mut problems = vec![];
+    for (name, ep) in &public {
+        match rows.get(name) {
+            None => problems.push(format!("README.md does not list {name}")),
+            Some(r) if r != ep => problems.push(format!(
+                "README.md says {name} calls {r}, but it calls {ep}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in rows.keys() {
+        if !public.contains_key(name) {
+            problems.push(format!(
+                "README.md lists {name}, which the module does not export"
+            ));
+        }
+    }
+    for word in ["pending", "(planned)", "What comes next"] {
+        if readme.contains(word) {
+            problems.push(format!("README.md still says {word:?}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_readme_lists_every_cmdlet_with_its_entry_point() {
+    let readme = std::fs::read_to_string(workspace().join("powershell/README.md")).unwrap();
+    let problems = check_readme(&readme, &module_dir());
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(readme_rows(&readme).len() >= 16);
+    // And the check fails when it should.
+    let stale = readme.replacen(
+        "| `Get-KubeGmsaStatus` | `gmsa_status` |",
+        "| `Get-KubeGmsaStatus` | `gmsa_webhook_status` |",
+        1,
+    );
+    assert_ne!(stale, readme);
+    assert_reports(
+        &check_readme(&stale, &module_dir()),
+        "README.md says Get-KubeGmsaStatus calls gmsa_webhook_status, but it calls gmsa_status",
+    );
+    let missing = readme.replacen(
+        "| `New-KubeGmsaAccount` | `gmsa_create_account` |",
+        "| x |",
+        1,
+    );
+    assert_reports(
+        &check_readme(&missing, &module_dir()),
+        "README.md does not list New-KubeGmsaAccount",
+    );
 }
 
 /// A copy of the module folder, to break on purpose.
@@ -482,7 +557,7 @@ fn the_module_agrees_with_the_header() {
     assert!(problems.is_empty(), "{problems:#?}");
     // And the check looked at something: every operation of the header is called.
     let ops = parse_header(&header()).functions.len();
-    assert!(ops >= 14, "gmsa.h has {ops} functions");
+    assert!(ops >= 21, "gmsa.h has {ops} functions");
 }
 
 #[test]
@@ -515,6 +590,42 @@ fn a_cmdlet_naming_a_missing_entry_point_is_reported() {
     assert_reports(
         &problems,
         "gmsa.h exports gmsa_bind_role, but no cmdlet calls it",
+    );
+}
+
+#[test]
+fn a_webhook_or_directory_cmdlet_without_its_entry_point_is_reported() {
+    // The dispatch case and the DllImport of a new export gone: the cmdlet calls an entry
+    // point the module does not declare.
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "                case \"gmsa_create_account\": return gmsa_create_account;\n",
+            "",
+            1,
+        )
+    });
+    assert_reports(
+        &check_module(dir.path(), &header()),
+        "New-KubeGmsaAccount calls gmsa_create_account, which KubeGmsa.psm1 does not declare",
+    );
+    // A write without -WhatIf/-Confirm.
+    let dir = broken_copy(|t| {
+        let start = t.find("function New-KubeGmsaAccount").unwrap();
+        let rel = t[start..]
+            .find("[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]")
+            .unwrap();
+        t.replace_range(
+            start + rel
+                ..start
+                    + rel
+                    + "[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]"
+                        .len(),
+            "[CmdletBinding()]",
+        );
+    });
+    assert_reports(
+        &check_module(dir.path(), &header()),
+        "New-KubeGmsaAccount writes but does not support -WhatIf/-Confirm",
     );
 }
 
@@ -574,8 +685,8 @@ fn an_abi_version_mismatch_and_an_unexported_cmdlet_are_reported() {
     assert_reports(&check_module(dir.path(), &header()), "AbiVersion Some(2)");
     let dir = broken_copy(|t| {
         *t = t.replacen(
-            "    'Test-KubeGmsaAccess'\n)",
-            "    'Test-KubeGmsaAccess',\n    'Get-KubeGmsaDryRun'\n)",
+            "    'New-KubeGmsaAccount'\n)",
+            "    'New-KubeGmsaAccount',\n    'Get-KubeGmsaDryRun'\n)",
             1,
         )
     });

@@ -9,7 +9,11 @@
 #   GMSA_EXAMPLES         the repository's examples/ folder
 #   GMSA_CLI              the built kubectl-gmsa binary (to compare error wording)
 #   GMSA_VERSION          the workspace version
+#   GMSA_TEST_DC_*        the test Samba DC's facts (scripts/test-dc.sh ensure): LDAPS URL, CA
+#                         file, sam.ldb, principals and their passwords (which this suite
+#                         hands to the library only inside JSON requests)
 
+import base64
 import ctypes
 import json
 import os
@@ -18,6 +22,7 @@ import re
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -42,6 +47,13 @@ OPERATIONS = [
     "gmsa_get",
     "gmsa_check_access",
     "gmsa_create_secret",
+    "gmsa_install_webhook",
+    "gmsa_uninstall_webhook",
+    "gmsa_status",
+    "gmsa_rotate_certs",
+    "gmsa_new_credspec",
+    "gmsa_check_account",
+    "gmsa_create_account",
 ]
 
 
@@ -554,3 +566,344 @@ def test_one_context_serves_several_threads_at_once(ctx):
     for status, body in results:
         assert status == OK, body
         assert body["answers"] == [{"service_account": f"{NAMESPACE}:app", "allowed": False}]
+
+
+# ------------------------------------------------------------------ the webhook
+#
+# Every install here has its own name and namespace and failure policy Ignore, so that no
+# other test's pods (the cluster is shared) are ever blocked by it.
+
+
+def get_json(*args):
+    """`kubectl get ... -o json` as admin; None when it does not exist."""
+    r = kubectl("get", *args, "-o", "json")
+    if r.returncode != 0:
+        assert "NotFound" in r.stderr, r.stderr
+        return None
+    return json.loads(r.stdout)
+
+
+def webhook_objects(name, ns):
+    """(kubectl get args) of what install-webhook makes, the namespace and CRD aside."""
+    return [
+        ("serviceaccount", name, "-n", ns),
+        ("clusterrole", name),
+        ("clusterrolebinding", name),
+        ("secret", f"{name}-ca", "-n", ns),
+        ("secret", f"{name}-tls", "-n", ns),
+        ("service", name, "-n", ns),
+        ("deployment", name, "-n", ns),
+        ("mutatingwebhookconfiguration", name),
+        ("validatingwebhookconfiguration", name),
+    ]
+
+
+def cert_serial(name, ns):
+    secret = get_json("secret", f"{name}-tls", "-n", ns)
+    pem = base64.b64decode(secret["data"]["tls.crt"])
+    out = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem, capture_output=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.decode().strip().split("=", 1)[1].lower()
+
+
+def test_webhook_install_status_rotate_uninstall(ctx):
+    name, ns = unique("abi-wh"), unique("abi-whns")
+    base = {**target(), "name": name, "namespace": ns}
+    try:
+        # A server dry run writes nothing and shows no private key.
+        status, text = call_raw(ctx, "gmsa_install_webhook", json.dumps({**base, "failure_policy": "Ignore", "wait": False, "dry_run": "server"}).encode())
+        assert status == OK, text
+        body = json.loads(text)
+        assert body["dry_run"] == "server"
+        assert {"Deployment", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Secret"} <= {o["kind"] for o in body["objects"]}
+        assert "PRIVATE KEY" not in text
+        for obj in webhook_objects(name, ns):
+            assert get_json(*obj) is None, f"{obj} was written by a dry run"
+        assert get_json("namespace", ns) is None
+
+        # The install, without waiting (no controllers run here: no pod ever starts).
+        events, _threads, cb = make_events()
+        assert LIB.gmsa_context_set_progress(ctx, cb, None) == OK
+        try:
+            status, text = call_raw(ctx, "gmsa_install_webhook", json.dumps({**base, "failure_policy": "Ignore", "wait": False}).encode())
+        finally:
+            assert LIB.gmsa_context_set_progress(ctx, PROGRESS_FN(), None) == OK
+        assert status == OK, text
+        assert "PRIVATE KEY" not in text
+        body = json.loads(text)
+        assert body["dry_run"] == "none" and body["name"] == name and body["namespace"] == ns
+        assert "ready" not in body, "no wait, no readiness"
+        assert body["certificate"]["issued"] is True
+        installed = body["certificate"]["serial"]
+        assert {o["action"] for o in body["objects"] if o["kind"] != "CustomResourceDefinition"} == {"created"}, body["objects"]
+        assert any(e["event"] == "object" and e["kind"] == "Deployment" for e in events), events
+
+        # What the API server holds.
+        for obj in webhook_objects(name, ns):
+            assert get_json(*obj) is not None, f"{obj} was not written"
+        deploy = get_json("deployment", name, "-n", ns)
+        assert deploy["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kubectl-gmsa", deploy["metadata"]
+        assert deploy["spec"]["replicas"] == 2
+        for kind in ["mutatingwebhookconfiguration", "validatingwebhookconfiguration"]:
+            cfg = get_json(kind, name)
+            for hook in cfg["webhooks"]:
+                assert hook["failurePolicy"] == "Ignore"
+                assert hook["clientConfig"]["service"]["name"] == name
+                assert hook["clientConfig"]["service"]["namespace"] == ns
+                assert hook["clientConfig"]["caBundle"]
+        assert cert_serial(name, ns) == installed.lower().replace(":", "")
+
+        # The status: everything present, not healthy (no ready pod), which is a result.
+        status, body = call(ctx, "gmsa_status", base)
+        assert status == OK, body
+        assert body["name"] == name and body["namespace"] == ns
+        assert body["healthy"] is False and body["problems"], body
+        assert body["crd"]["present"] is True and "v1" in body["crd"]["served_versions"]
+        assert body["deployment"]["present"] is True
+        assert (body["deployment"]["ready"], body["deployment"]["wanted"]) == (0, 2)
+        assert {w["failure_policy"] for w in body["webhooks"]} == {"Ignore"}
+        assert all(w["present"] and w["ca_bundle_verifies"] for w in body["webhooks"]), body["webhooks"]
+        assert body["certificate"]["present"] is True and body["certificate"]["days_left"] > 300
+
+        # Rotate the serving certificate (and the CA), without waiting.
+        status, text = call_raw(ctx, "gmsa_rotate_certs", json.dumps({**base, "new_ca": True, "wait": False}).encode())
+        assert status == OK, text
+        assert "PRIVATE KEY" not in text
+        body = json.loads(text)
+        assert body["certificate"]["issued"] is True and body["certificate"]["new_ca"] is True
+        rotated = body["certificate"]["serial"]
+        assert rotated != installed
+        assert body["old_ca_dropped"] is False, "the old CA stays until the pods serve the new certificate"
+        assert cert_serial(name, ns) == rotated.lower().replace(":", "")
+        deploy = get_json("deployment", name, "-n", ns)
+        assert deploy["spec"]["template"]["metadata"]["annotations"]["kubectl-gmsa/certificate-serial"] == rotated
+        status, body = call(ctx, "gmsa_status", base)
+        assert status == OK and all(w["ca_bundle_verifies"] for w in body["webhooks"]), body
+
+        # Uninstall: a server dry run first (nothing goes), then for real.
+        status, body = call(ctx, "gmsa_uninstall_webhook", {**base, "dry_run": "server"})
+        assert status == OK, body
+        assert body["dry_run"] == "server" and "Deployment" in {o["kind"] for o in body["objects"] if o["action"] == "deleted"}
+        for obj in webhook_objects(name, ns):
+            assert get_json(*obj) is not None, f"{obj} was deleted by a dry run"
+        status, body = call(ctx, "gmsa_uninstall_webhook", base)
+        assert status == OK, body
+        deleted = {o["kind"] for o in body["objects"] if o["action"] == "deleted"}
+        assert {"Deployment", "Service", "Secret", "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} <= deleted, body
+        assert "CustomResourceDefinition" not in deleted, "the CRD goes only with purge"
+        for obj in webhook_objects(name, ns):
+            if obj[0] in ("clusterrole", "clusterrolebinding", "mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+                assert get_json(*obj) is None, f"{obj} is still there"
+        assert get_json("crd", "gmsacredentialspecs.windows.k8s.io") is not None
+        # The status says it is gone (as a result, not an error).
+        status, body = call(ctx, "gmsa_status", base)
+        assert status == OK and body["healthy"] is False and body["deployment"]["present"] is False, body
+    finally:
+        call(ctx, "gmsa_uninstall_webhook", base)
+
+
+def test_webhook_bad_input_gives_the_documented_status_and_writes_nothing(ctx):
+    name, ns = unique("abi-whbad"), unique("abi-whbadns")
+    base = {**target(), "name": name, "namespace": ns, "wait": False, "failure_policy": "Ignore"}
+    for bad in [{"name": "Bad_Name"}, {"replicas": 0}, {"cert_validity_days": 0}, {"node_selector": ["no-equals-sign"]}, {"image": "not an image"}]:
+        status, body = call(ctx, "gmsa_install_webhook", {**base, **bad})
+        expect_error(status, body, INVALID_INPUT, "invalid_input")
+    # A value that is not one of the enum's words: invalid JSON, and never quoted back.
+    status, text = call_raw(ctx, "gmsa_install_webhook", json.dumps({**base, "failure_policy": "Sometimes-Secret"}).encode())
+    expect_error(status, json.loads(text), INVALID_JSON, "invalid_json")
+    assert "Sometimes-Secret" not in text
+    status, body = call(ctx, "gmsa_rotate_certs", {**base, "cert_validity_days": 5})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    status, body = call(ctx, "gmsa_uninstall_webhook", {**target(), "name": name, "namespace": ns, "force": True})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    assert "--purge" in body["message"]
+    status, body = call(ctx, "gmsa_status", {**target(), "name": "Bad_Name"})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    # An identity that may not install: forbidden, and nothing written.
+    status, body = call(ctx, "gmsa_install_webhook", {**base, **target("alice")})
+    expect_error(status, body, FORBIDDEN, "forbidden")
+    # Nothing to rotate where nothing is installed.
+    status, body = call(ctx, "gmsa_rotate_certs", {**target(), "name": name, "namespace": ns, "wait": False})
+    expect_error(status, body, NOT_FOUND, "not_found")
+    # A kubeconfig that does not exist.
+    for op in ["gmsa_install_webhook", "gmsa_uninstall_webhook", "gmsa_status", "gmsa_rotate_certs"]:
+        status, body = call(ctx, op, {"target": {"kubeconfig": "/nonexistent/kubeconfig"}, "name": name, "namespace": ns, "wait": False})
+        expect_error(status, body, CONFIG, "config")
+    for obj in webhook_objects(name, ns):
+        assert get_json(*obj) is None, f"{obj} was written by a refused call"
+    assert get_json("namespace", ns) is None
+
+
+# ------------------------------------------------------------------ Active Directory (the test Samba DC)
+
+
+def dc(key):
+    return ENV[f"GMSA_TEST_DC_{key}"]
+
+
+def login(who):
+    return dc(f"{who}_USER"), dc(f"{who}_PASSWORD")
+
+
+def directory(who="ADMIN", password=None, **extra):
+    user, pw = login(who)
+    return {"server": dc("LDAPS_URL"), "ca_file": dc("CA"), "user": user, "password": pw if password is None else password, **extra}
+
+
+def unique_account(prefix):
+    """A gMSA name nobody else on this machine uses (the DC is shared): at most 15 characters."""
+    assert len(prefix) <= 4
+    _counter[0] += 1
+    return f"{prefix}{os.getpid() % 100000:05d}{_counter[0] % 100:02d}{int(time.time() * 1000) % 10000:04d}"
+
+
+def ldbsearch(filter_, *attrs):
+    """Entries (attribute -> values) read straight from the DC's database with Samba's ldbsearch."""
+    out = subprocess.run(["ldbsearch", "-H", dc("SAM_LDB"), "-b", dc("BASE_DN"), "-s", "sub", filter_, *attrs], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    entries, cur = [], None
+    lines = []
+    for line in out.stdout.splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += line[1:]
+        else:
+            lines.append(line)
+    for line in lines:
+        if line.startswith("# record"):
+            cur = {}
+            entries.append(cur)
+        elif cur is not None and ": " in line and not line.startswith("#"):
+            k, v = line.split(": ", 1)
+            cur.setdefault(k, []).append(v)
+    return entries
+
+
+def secrets():
+    """Every password of the test DC, none of which may ever come back from the library."""
+    return [v for k, v in ENV.items() if k.startswith("GMSA_TEST_DC_") and k.endswith("_PASSWORD")]
+
+
+def assert_no_secret(text):
+    for pw in secrets():
+        assert pw not in text, "a bind password came back from the library"
+
+
+def check_named(body, check):
+    (c,) = [c for c in body["checks"] if c["check"] == check]
+    return c["status"]
+
+
+def test_create_check_and_new_credspec_against_the_dc(ctx):
+    name = unique_account("abi")
+    # Dry run: the LDIF, nothing written.
+    status, text = call_raw(ctx, "gmsa_create_account", json.dumps({"directory": directory(), "account": name, "allowed_principals": [dc("GROUP")], "dry_run": True}).encode())
+    assert status == OK, text
+    assert_no_secret(text)
+    body = json.loads(text)
+    assert body["dry_run"] is True
+    assert body["account_dn"] == f"CN={name},CN=Managed Service Accounts,{dc('BASE_DN')}"
+    assert f"dn: {body['account_dn']}" in body["ldif"] and "msDS-GroupMSAMembership:: " in body["ldif"]
+    assert ldbsearch(f"(sAMAccountName={name}$)") == []
+    # A missing gMSA is a failed check, not an error.
+    status, body = call(ctx, "gmsa_check_account", {"directory": directory(), "account": name})
+    assert status == OK, body
+    assert body["passed"] is False and check_named(body, "exists") == "fail"
+
+    # For real, with progress events that never carry the password.
+    events, _threads, cb = make_events()
+    assert LIB.gmsa_context_set_progress(ctx, cb, None) == OK
+    try:
+        status, text = call_raw(ctx, "gmsa_create_account", json.dumps({"directory": directory(), "account": name, "allowed_principals": [dc("GROUP")]}).encode())
+    finally:
+        assert LIB.gmsa_context_set_progress(ctx, PROGRESS_FN(), None) == OK
+    assert status == OK, text
+    assert_no_secret(text)
+    assert_no_secret(json.dumps(events))
+    body = json.loads(text)
+    assert body["dry_run"] is False
+    (entry,) = ldbsearch(f"(sAMAccountName={name}$)", "objectClass", "userAccountControl", "dNSHostName", "servicePrincipalName")
+    assert entry["dn"] == [body["account_dn"]]
+    assert "msDS-GroupManagedServiceAccount" in entry["objectClass"]
+    assert entry["userAccountControl"] == ["4096"]
+    assert entry["dNSHostName"] == [f"{name.lower()}.{dc('DNS_DOMAIN')}"]
+    assert f"host/{name}" in entry["servicePrincipalName"]
+
+    # check-account as a member of the allowed group.
+    status, text = call_raw(ctx, "gmsa_check_account", json.dumps({"directory": directory("ALICE"), "account": name}).encode())
+    assert status == OK, text
+    assert_no_secret(text)
+    body = json.loads(text)
+    assert body["account"] == name and body["dn"] == entry["dn"][0]
+    for c in ["exists", "unique-name", "enabled", "spn", "allowed-principals"]:
+        assert check_named(body, c) == "pass", (c, body)
+    assert [p[1] for p in body["allowed_principals"]] == [dc("GROUP")]
+
+    # new-credspec: the credential spec of that gMSA, with the domain's facts.
+    status, text = call_raw(ctx, "gmsa_new_credspec", json.dumps({"directory": directory("BOB"), "account": name + "$", "credspec_name": name.lower()}).encode())
+    assert status == OK, text
+    assert_no_secret(text)
+    body = json.loads(text)
+    djc = body["credspec"]["DomainJoinConfig"]
+    assert djc["MachineAccountName"] == name
+    assert djc["DnsName"] == dc("DNS_DOMAIN") and djc["NetBiosName"] == dc("NETBIOS")
+    head = subprocess.run(["ldbsearch", "-H", dc("SAM_LDB"), "-b", dc("BASE_DN"), "-s", "base", "(objectClass=*)", "objectSid", "objectGUID"], capture_output=True, text=True).stdout
+    assert f"objectSid: {djc['Sid']}\n" in head, head
+    assert f"objectGUID: {djc['Guid'].lower()}\n" in head, head
+    accounts = body["credspec"]["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"]
+    assert {"Name": name, "Scope": dc("DNS_DOMAIN")} in accounts and {"Name": name, "Scope": dc("NETBIOS")} in accounts
+    assert body["default_file_name"] == f"{dc('NETBIOS')}_{name}.json".lower()
+    assert body["resource"]["kind"] == "GMSACredentialSpec" and body["resource"]["metadata"]["name"] == name.lower()
+
+    # The same name again: conflict, nothing written.
+    status, body = call(ctx, "gmsa_create_account", {"directory": directory(), "account": name, "allowed_principals": [dc("GROUP")]})
+    expect_error(status, body, CONFLICT, "conflict")
+    assert len(ldbsearch(f"(sAMAccountName={name}$)")) == 1
+
+
+def test_a_wrong_bind_password_is_unauthorized_and_never_echoed(ctx):
+    name = unique_account("abw")
+    wrong = "Wrong-Bind-Password-" + name
+    for op, extra in [
+        ("gmsa_check_account", {}),
+        ("gmsa_new_credspec", {}),
+        ("gmsa_create_account", {"allowed_principals": [dc("GROUP")]}),
+    ]:
+        status, text = call_raw(ctx, op, json.dumps({"directory": directory(password=wrong), "account": name, **extra}).encode())
+        body = json.loads(text)
+        expect_error(status, body, UNAUTHORIZED, "unauthorized")
+        assert wrong not in text and "Wrong-Bind" not in text, text
+        assert_no_secret(text)
+    assert ldbsearch(f"(sAMAccountName={name}$)") == [], "a refused bind wrote something"
+
+
+def test_directory_bad_input_gives_the_documented_status(ctx, tmp_path):
+    name = unique_account("abb")
+    for op in ["gmsa_check_account", "gmsa_new_credspec", "gmsa_create_account"]:
+        # Not a gMSA name: refused before any network.
+        status, body = call(ctx, op, {"directory": directory(), "account": "not a name!"})
+        expect_error(status, body, INVALID_INPUT, "invalid_input")
+        # A password in a field of the wrong type: invalid JSON that never quotes it.
+        pw = login("ADMIN")[1]
+        status, text = call_raw(ctx, op, json.dumps({"directory": {**directory(), "timeout_secs": pw}, "account": name}).encode())
+        expect_error(status, json.loads(text), INVALID_JSON, "invalid_json")
+        assert pw not in text
+        status, text = call_raw(ctx, op, json.dumps({"directory": {**directory(), "password": 12345678987}, "account": name}).encode())
+        expect_error(status, json.loads(text), INVALID_JSON, "invalid_json")
+        assert "12345678987" not in text
+        # Nobody listening.
+        status, text = call_raw(ctx, op, json.dumps({"directory": directory(server=f"ldaps://127.0.0.1:{free_port()}", timeout_secs=5), "account": name, "allowed_principals": [dc("GROUP")]}).encode())
+        expect_error(status, json.loads(text), UNREACHABLE, "unreachable")
+        assert_no_secret(text)
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": directory(), "account": name, "plugin": {"plugin_input": "x"}})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    status, text = call_raw(ctx, "gmsa_new_credspec", json.dumps({"directory": directory(), "account": name, "plugin": {"ccg_plugin": "Secret-Plugin-Word"}}).encode())
+    expect_error(status, json.loads(text), INVALID_JSON, "invalid_json")
+    assert "Secret-Plugin-Word" not in text
+    # A gMSA that does not exist: not found for new-credspec (a failed check for check-account).
+    status, text = call_raw(ctx, "gmsa_new_credspec", json.dumps({"directory": directory(), "account": name}).encode())
+    expect_error(status, json.loads(text), NOT_FOUND, "not_found")
+    assert_no_secret(text)
+    # A principal that does not exist: nothing written.
+    status, body = call(ctx, "gmsa_create_account", {"directory": directory(), "account": name, "allowed_principals": [f"nobody{name}"]})
+    expect_error(status, body, NOT_FOUND, "not_found")
+    assert ldbsearch(f"(sAMAccountName={name}$)") == []
