@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    apply_all, connect_for, delete_all, namespace_for, ApplyOptions, ApplyOutcome, ObjectOutcome,
+    apply_all, connect_for, delete_all, delete_waves, namespace_for, ApplyOptions, ApplyOutcome,
+    ObjectOutcome,
 };
 use crate::cluster::objects::{self, ServiceAccountRef};
 use crate::cluster::{
@@ -378,19 +379,24 @@ pub async fn remove_credspec(
     let sas = service_accounts(&req.service_accounts, &namespace)?;
 
     reporter.step("finding the objects add-credspec made");
-    let mut bindings: Vec<ObjectRef> = sas
+    // The objects add-credspec names, read while our other bindings of the role are listed.
+    let mut candidates: Vec<ObjectRef> = sas
         .iter()
         .map(|sa| objects::role_binding_ref(&role, sa))
         .collect();
-    for b in our_bindings_to(&cluster, &role).await? {
-        if !bindings.contains(&b) {
-            bindings.push(b);
-        }
-    }
-    let mut candidates = bindings;
     candidates.push(objects::cluster_role_ref(&role));
     candidates.push(objects::credspec_ref(&req.credspec_name));
-    let found = try_join_all(candidates.iter().map(|r| cluster::get(&cluster.client, r))).await?;
+    let (listed, found) = tokio::join!(
+        our_bindings_to(&cluster, &role),
+        try_join_all(candidates.iter().map(|r| cluster::get(&cluster.client, r)))
+    );
+    let mut found = found?;
+    let more: Vec<ObjectRef> = listed?
+        .into_iter()
+        .filter(|b| !candidates.contains(b))
+        .collect();
+    found.extend(try_join_all(more.iter().map(|r| cluster::get(&cluster.client, r))).await?);
+    candidates.extend(more);
     let mut to_delete = vec![];
     let mut skipped = vec![];
     for (r, obj) in candidates.into_iter().zip(found) {
@@ -415,8 +421,14 @@ pub async fn remove_credspec(
         )
         .with_hint("`kubectl gmsa get` lists the credential specs"));
     }
-    let mut objects =
-        delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?;
+    // All at once: each object is only ours, and a re-run removes whatever a failure left.
+    let mut objects = delete_waves(
+        &cluster,
+        vec![to_delete],
+        req.dry_run == DryRun::Server,
+        reporter,
+    )
+    .await?;
     objects.extend(skipped);
     Ok(ApplyOutcome {
         dry_run: req.dry_run,

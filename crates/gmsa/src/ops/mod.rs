@@ -390,8 +390,28 @@ pub(crate) async fn delete_all(
     dry_run: bool,
     reporter: &dyn Reporter,
 ) -> Result<Vec<ObjectOutcome>> {
-    let perms: Vec<Permission> = objects
+    // Consecutive objects of one kind go together; kinds go in the order given.
+    let mut waves: Vec<Vec<ObjectRef>> = vec![];
+    for r in objects {
+        match waves.last_mut() {
+            Some(w) if w[0].kind == r.kind => w.push(r),
+            _ => waves.push(vec![r]),
+        }
+    }
+    delete_waves(cluster, waves, dry_run, reporter).await
+}
+
+/// Delete `waves` one after the other, the objects of a wave at once, after checking with
+/// SelfSubjectAccessReview that every delete is allowed (nothing is deleted otherwise).
+pub(crate) async fn delete_waves(
+    cluster: &Cluster,
+    waves: Vec<Vec<ObjectRef>>,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+) -> Result<Vec<ObjectOutcome>> {
+    let perms: Vec<Permission> = waves
         .iter()
+        .flatten()
         .map(|r| {
             Permission::new(
                 "delete",
@@ -407,20 +427,27 @@ pub(crate) async fn delete_all(
         require(cluster, &perms).await?;
     }
     let mut outcomes = vec![];
-    for r in objects {
-        reporter.step(&format!("deleting {}", r.display()));
-        let existed = cluster::delete(&cluster.client, &r, dry_run).await?;
-        let o = ObjectOutcome::new(
-            &r,
-            if existed {
-                Action::Deleted
-            } else {
-                Action::Absent
-            },
-            None,
-        );
-        reporter.object(&o);
-        outcomes.push(o);
+    for wave in waves.into_iter().filter(|w| !w.is_empty()) {
+        let names: Vec<String> = wave.iter().map(|r| r.display()).collect();
+        reporter.step(&format!("deleting {}", names.join(", ")));
+        let existed = try_join_all(
+            wave.iter()
+                .map(|r| cluster::delete(&cluster.client, r, dry_run)),
+        )
+        .await?;
+        for (r, existed) in wave.iter().zip(existed) {
+            let o = ObjectOutcome::new(
+                r,
+                if existed {
+                    Action::Deleted
+                } else {
+                    Action::Absent
+                },
+                None,
+            );
+            reporter.object(&o);
+            outcomes.push(o);
+        }
     }
     Ok(outcomes)
 }
