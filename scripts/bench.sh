@@ -39,8 +39,15 @@ hf() { # json, hyperfine arguments...
     local json=$1; shift
     hyperfine --style none --runs "$RUNS" --warmup 2 --export-json "$WORK/$json.json" "$@" >/dev/null 2>&1
 }
-# Peak memory: max RSS in KiB, median of 5 runs.
-peak() { local i; for i in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p; }
+# Peak memory: max RSS in KiB, median of 5 runs; `peak --prepare CMD ...` runs CMD before each.
+peak() {
+    local prepare=: i
+    if [[ $1 == --prepare ]]; then prepare=$2; shift 2; fi
+    for i in 1 2 3 4 5; do
+        bash -c "$prepare" >/dev/null 2>&1 || true
+        /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1
+    done | sort -n | sed -n 3p
+}
 mem() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/memory.tsv"; }  # what, ours KiB, theirs KiB
 : >"$WORK/memory.tsv"
 # The CRD alone, applied once per cluster with kubectl from our own rendering (the full
@@ -76,9 +83,9 @@ log "remove-credspec vs kubectl delete"
 hf remove --prepare "$(q "${ADD[@]}") >/dev/null; kubectl apply --server-side -f $WORK/objects.yaml >/dev/null" \
     -n "remove-credspec" "$REMOVE_GMSA" \
     -n "kubectl delete --wait=false" "$REMOVE_KUBECTL"
-m_ours=$(for i in 1 2 3 4 5; do "${ADD[@]}" >/dev/null; /usr/bin/time -f %M $REMOVE_GMSA 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p)
-m_theirs=$(for i in 1 2 3 4 5; do kubectl apply --server-side -f "$WORK/objects.yaml" >/dev/null; /usr/bin/time -f %M $REMOVE_KUBECTL 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p)
-mem "remove-credspec vs kubectl delete" "$m_ours" "$m_theirs"
+mem "remove-credspec vs kubectl delete" \
+    "$(peak --prepare "$(q "${ADD[@]}")" $REMOVE_GMSA)" \
+    "$(peak --prepare "kubectl apply --server-side -f $WORK/objects.yaml" $REMOVE_KUBECTL)"
 
 log "install-webhook --no-wait vs kubectl apply of the same manifests"
 # Both sides install into namespaces made beforehand (this API server never finishes deleting

@@ -29,6 +29,17 @@ fn confirm(s: &mut rexpect::session::PtySession) {
     s.flush().unwrap();
 }
 
+/// The wizard stopped before writing: the namespace holds no role binding.
+fn assert_no_role_bindings(rt: &tokio::runtime::Runtime, ns: &str) {
+    let bindings: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+        kube::Api::namespaced(rt.block_on(admin()), ns);
+    let items = rt
+        .block_on(bindings.list(&Default::default()))
+        .unwrap()
+        .items;
+    assert!(items.is_empty(), "role bindings were made: {items:?}");
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -144,13 +155,7 @@ fn ctrl_c_at_a_prompt_writes_nothing_and_restores_the_cursor() {
         "the cursor is shown again: {rest:?}"
     );
     // Nothing in the namespace: no role binding was made.
-    let bindings: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> =
-        kube::Api::namespaced(rt.block_on(admin()), &ns);
-    assert!(rt
-        .block_on(bindings.list(&Default::default()))
-        .unwrap()
-        .items
-        .is_empty());
+    assert_no_role_bindings(&rt, &ns);
 }
 
 #[test]
@@ -469,13 +474,7 @@ fn ctrl_c_at_the_password_prompt_writes_nothing_and_shows_nothing_typed() {
         "the terminal echoes again: {log:?}"
     );
     // Nothing written: no role binding in the namespace, no file in the folder.
-    let bindings: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> =
-        kube::Api::namespaced(rt.block_on(admin()), &ns);
-    assert!(rt
-        .block_on(bindings.list(&Default::default()))
-        .unwrap()
-        .items
-        .is_empty());
+    assert_no_role_bindings(&rt, &ns);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 

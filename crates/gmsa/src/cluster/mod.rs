@@ -193,6 +193,22 @@ fn home_kubeconfig() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".kube").join("config"))
 }
 
+fn api_resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    ApiResource {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+/// The API of a kind across all namespaces (for lists).
+pub fn all_api(client: &Client, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+    Api::all_with(client.clone(), &api_resource(api_version, kind, plural))
+}
+
 /// Turn a kube error into ours, keeping the server's own words once.
 pub fn classify(e: kube::Error) -> Error {
     match e {
@@ -298,22 +314,9 @@ impl ObjectRef {
             .unwrap_or("")
     }
 
-    fn api_resource(&self) -> ApiResource {
-        let (group, version) = self
-            .api_version
-            .rsplit_once('/')
-            .unwrap_or(("", self.api_version.as_str()));
-        ApiResource {
-            group: group.to_owned(),
-            version: version.to_owned(),
-            api_version: self.api_version.clone(),
-            kind: self.kind.clone(),
-            plural: self.plural.clone(),
-        }
-    }
-
-    fn api(&self, client: &Client) -> Api<DynamicObject> {
-        let ar = self.api_resource();
+    /// The API of this object's kind, in its namespace (if any).
+    pub fn api(&self, client: &Client) -> Api<DynamicObject> {
+        let ar = api_resource(&self.api_version, &self.kind, &self.plural);
         match &self.namespace {
             Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
             None => Api::all_with(client.clone(), &ar),

@@ -77,6 +77,12 @@ pub fn credspec_ref(name: &str) -> ObjectRef {
     }
 }
 
+/// The GMSACredentialSpec API, cluster-wide.
+pub fn credspecs_api(client: &kube::Client) -> kube::Api<kube::api::DynamicObject> {
+    let r = credspec_ref("");
+    super::all_api(client, &r.api_version, &r.kind, &r.plural)
+}
+
 /// A ClusterRole granting `use` on exactly the credential spec `credspec`.
 pub fn cluster_role(name: &str, credspec: &str) -> Value {
     json!({

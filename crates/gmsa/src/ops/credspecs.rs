@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use futures::future::try_join_all;
-use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::ApiResource;
+use kube::api::ListParams;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -288,14 +287,7 @@ fn service_accounts(given: &[String], namespace: &str) -> Result<Vec<ServiceAcco
 
 /// Fail with a pointer to `install-webhook` when the cluster does not serve the CRD.
 async fn require_crd(cluster: &Cluster) -> Result<()> {
-    let ar = ApiResource {
-        group: credspec::GROUP.into(),
-        version: credspec::VERSION.into(),
-        api_version: format!("{}/{}", credspec::GROUP, credspec::VERSION),
-        kind: credspec::KIND.into(),
-        plural: credspec::PLURAL.into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(cluster.client.clone(), &ar);
+    let api = objects::credspecs_api(&cluster.client);
     match api.list_metadata(&ListParams::default().limit(1)).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Err(Error::new(
@@ -492,15 +484,7 @@ pub(crate) async fn list_all(
     chunk: Option<u32>,
     mut each: impl FnMut(&Value),
 ) -> Result<()> {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let ar = ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: api_version.into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(cluster.client.clone(), &ar);
+    let api = cluster::all_api(&cluster.client, api_version, kind, plural);
     let mut lp = ListParams::default();
     if let Some(n) = chunk.filter(|n| *n > 0) {
         lp = lp.limit(n);

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
-use kube::core::ApiResource;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -71,31 +70,13 @@ async fn server_version_warm(cluster: &Cluster, connections: usize) -> Result<Se
     version
 }
 
-fn dynamic_api(cluster: &Cluster, r: &ObjectRef) -> Api<DynamicObject> {
-    let (group, version) = r
-        .api_version
-        .rsplit_once('/')
-        .unwrap_or(("", r.api_version.as_str()));
-    let ar = ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: r.api_version.clone(),
-        kind: r.kind.clone(),
-        plural: r.plural.clone(),
-    };
-    match &r.namespace {
-        Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &ar),
-        None => Api::all_with(cluster.client.clone(), &ar),
-    }
-}
-
 /// A JSON merge patch with our field manager.
 async fn merge_patch(cluster: &Cluster, r: &ObjectRef, patch: &Value) -> Result<()> {
     let pp = PatchParams {
         field_manager: Some(MANAGER.into()),
         ..Default::default()
     };
-    dynamic_api(cluster, r)
+    r.api(&cluster.client)
         .patch(&r.name, &pp, &Patch::Merge(patch))
         .await
         .map_err(|e| cluster::classify(e).context(format_args!("update {}", r.display())))?;
@@ -350,16 +331,14 @@ async fn diagnose(cluster: &Cluster, names: &Names, d: &Value) -> Vec<String> {
         names.name,
         manifests::APP_LABEL
     );
-    let pods: Api<DynamicObject> = dynamic_api(
-        cluster,
-        &ObjectRef {
-            api_version: "v1".into(),
-            kind: "Pod".into(),
-            plural: "pods".into(),
-            namespace: Some(names.namespace.clone()),
-            name: String::new(),
-        },
-    );
+    let pods: Api<DynamicObject> = ObjectRef {
+        api_version: "v1".into(),
+        kind: "Pod".into(),
+        plural: "pods".into(),
+        namespace: Some(names.namespace.clone()),
+        name: String::new(),
+    }
+    .api(&cluster.client);
     let mut pod_names = vec![];
     match pods
         .list(&ListParams::default().labels(&selector).limit(50))
@@ -417,16 +396,14 @@ async fn diagnose(cluster: &Cluster, names: &Names, d: &Value) -> Vec<String> {
             cluster::classify(e).message
         )),
     }
-    let events: Api<DynamicObject> = dynamic_api(
-        cluster,
-        &ObjectRef {
-            api_version: "v1".into(),
-            kind: "Event".into(),
-            plural: "events".into(),
-            namespace: Some(names.namespace.clone()),
-            name: String::new(),
-        },
-    );
+    let events: Api<DynamicObject> = ObjectRef {
+        api_version: "v1".into(),
+        kind: "Event".into(),
+        plural: "events".into(),
+        namespace: Some(names.namespace.clone()),
+        name: String::new(),
+    }
+    .api(&cluster.client);
     if let Ok(list) = events.list(&ListParams::default().limit(500)).await {
         let mut lines = vec![];
         for e in list.items {
@@ -1027,15 +1004,7 @@ async fn credspec_names(cluster: &Cluster) -> Result<Vec<String>> {
 /// `remainingItemCount` (an etcd count, so 5,000 specs cost what 1 does). Servers that do not
 /// report the count (it is optional) are paged through instead.
 async fn count_credspecs(cluster: &Cluster) -> Result<usize> {
-    let ar = ApiResource {
-        group: credspec::GROUP.into(),
-        version: credspec::VERSION.into(),
-        api_version: format!("{}/{}", credspec::GROUP, credspec::VERSION),
-        kind: credspec::KIND.into(),
-        plural: credspec::PLURAL.into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(cluster.client.clone(), &ar);
-    let page = api
+    let page = crate::cluster::objects::credspecs_api(&cluster.client)
         // A full page, not list_metadata: 1.20 leaves remainingItemCount out of metadata lists.
         .list(&ListParams::default().limit(1))
         .await
