@@ -301,7 +301,7 @@ pub struct AddCredspecArgs {
     #[arg(
         long,
         value_name = "NAMESPACE",
-        default_value = "default",
+        default_value = gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE,
         requires = "secret_name"
     )]
     pub secret_namespace: String,

@@ -203,9 +203,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                         .into_iter()
                         .filter_map(|i| i.resource)
                         .map(|mut v| {
-                            if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                                m.remove("managedFields");
-                            }
+                            gmsa::outcome::strip_managed_fields(&mut v);
                             v
                         })
                         .collect();

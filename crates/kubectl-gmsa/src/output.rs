@@ -128,9 +128,7 @@ pub fn outcome_objects(outcome: &ApplyOutcome) -> Vec<Value> {
         .iter()
         .filter_map(|o| o.object.clone())
         .map(|mut v| {
-            if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.remove("managedFields");
-            }
+            gmsa::outcome::strip_managed_fields(&mut v);
             v
         })
         .collect()

@@ -417,10 +417,10 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         Some(n) => n.clone(),
         None if interactive => ask.text(
             "Name of the ClusterRole that may use it",
-            Some(format!("{credspec_name}-gmsa-user")),
+            Some(gmsa::cluster::objects::default_cluster_role(&credspec_name)),
             gmsa::names::check_subdomain,
         )?,
-        None => format!("{credspec_name}-gmsa-user"),
+        None => gmsa::cluster::objects::default_cluster_role(&credspec_name),
     };
 
     // 5. Who may use it.
@@ -429,7 +429,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     } else if interactive {
         let answer = ask.text(
             &format!("Service accounts that may use it (NAME in {namespace}, or NAMESPACE:NAME; comma separated)"),
-            Some("default".into()),
+            Some(gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into()),
             |_| Ok(()),
         )?;
         answer
@@ -438,7 +438,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
             .filter(|s| !s.is_empty())
             .collect()
     } else {
-        vec!["default".into()]
+        vec![gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into()]
     };
 
     // 6. Domain-joined nodes, or a ccg.exe plug-in and a domain user.
@@ -511,7 +511,9 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     if let Some(s) = &plan.secret {
         say(&format!(
             "and Secret {}/{} (domain, username, password: not shown)",
-            s.namespace.as_deref().unwrap_or("default"),
+            s.namespace
+                .as_deref()
+                .unwrap_or(gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE),
             s.secret_name
         ));
     }
@@ -573,8 +575,12 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         .service_accounts
         .first()
         .cloned()
-        .unwrap_or_else(|| "default".into());
-    let sa_name = first_sa.rsplit(':').next().unwrap_or("default").to_owned();
+        .unwrap_or_else(|| gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into());
+    let sa_name = first_sa
+        .rsplit(':')
+        .next()
+        .unwrap_or(gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT)
+        .to_owned();
     writeln!(
         out,
         "\nPods that run as {account} set:\n\n  spec:\n    serviceAccountName: {sa_name}\n    securityContext:\n      windowsOptions:\n        gmsaCredentialSpecName: {credspec_name}\n    # The pods must resolve {dns}: if cluster DNS cannot, add a dnsConfig whose nameservers are your domain controllers.\n\nInside a container, check the domain with:\n  nltest /sc_verify:{dns}\n  klist get krbtgt\n",
@@ -1062,7 +1068,7 @@ fn non_domain_joined(
     let secret_namespace = a
         .secret_namespace
         .clone()
-        .unwrap_or_else(|| "default".into());
+        .unwrap_or_else(|| gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE.into());
     let plugin_input = match (&a.plugin_input, plugin) {
         (Some(i), _) => Some(i.clone()),
         (None, CcgPlugin::Rancher) => None,
@@ -1241,7 +1247,9 @@ fn equivalent_commands(c: &ClusterArgs, plan: &Plan) -> Vec<String> {
         lines.push(format!(
             "kubectl gmsa {g}create-secret {} -n {} --domain {} --username {} --password-stdin",
             sh(&s.secret_name),
-            sh(s.namespace.as_deref().unwrap_or("default")),
+            sh(s.namespace
+                .as_deref()
+                .unwrap_or(gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE)),
             sh(&s.domain),
             sh(&s.username)
         ));
