@@ -23,13 +23,14 @@ use gmsa::ops::{
 };
 use gmsa::{Error, ErrorKind};
 
-use crate::cli::{CcgPluginArg, ClusterArgs};
-use crate::directory_cmds::DirectoryArgs;
+use crate::args::{CcgPluginArg, ClusterArgs, DirectoryArgs, FailurePolicyArg, ObjectFormat};
 use crate::output;
-use crate::webhook_cmds::FailurePolicyArg;
+use crate::progress::with_progress;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct WizardArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The credential spec JSON file (skips that question).
     #[arg(long, value_name = "PATH", conflicts_with = "account")]
     pub credspec_file: Option<PathBuf>,
@@ -318,7 +319,12 @@ fn missing_flags(a: &WizardArgs) -> Vec<String> {
     missing
 }
 
-pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<ExitCode, Error> {
+pub async fn run(
+    out: &mut dyn Write,
+    before: &ClusterArgs,
+    a: WizardArgs,
+) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let interactive = !a.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if interactive {
         on_ctrl_c();
@@ -497,7 +503,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         output::objects(
             &mut std::io::stderr(),
             output::outcome_objects(&objects),
-            crate::cli::ObjectFormat::Yaml,
+            ObjectFormat::Yaml,
         )
         .ok();
         say("# (the webhook's Secrets hold a CA and a serving certificate made at apply time)");
@@ -505,7 +511,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     output::objects(
         &mut std::io::stderr(),
         output::outcome_objects(&preview),
-        crate::cli::ObjectFormat::Yaml,
+        ObjectFormat::Yaml,
     )
     .ok();
     if let Some(s) = &plan.secret {
@@ -524,15 +530,11 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
 
     // 8. Apply, verify, and tell the user what to put in the pod.
     if let Some(s) = &plan.secret {
-        let spinner = crate::progress::Spinner::new();
-        let o = ops::create_secret(s, &spinner).await;
-        spinner.finish();
+        let o = with_progress(async |r| ops::create_secret(s, r).await).await;
         output::summary(out, &o?).ok();
     }
     if let Some(w) = &plan.webhook {
-        let reporter = crate::webhook_cmds::WebhookProgress::new();
-        let o = ops::install_webhook(w, &reporter).await;
-        reporter.finish();
+        let o = with_progress(async |r| ops::install_webhook(w, r).await).await;
         let o =
             o.map_err(|e| e.context("install the webhook (the credential spec was not added)"))?;
         let applied = ApplyOutcome {
@@ -542,16 +544,14 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         };
         output::summary(out, &applied).ok();
         if let Some(cert) = &o.certificate {
-            crate::webhook_cmds::certificate_line(out, cert).ok();
+            output::certificate_line(out, cert).ok();
         }
         if let Some(r) = &o.ready {
             writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).ok();
         }
         wait_for_crd(&cluster).await?;
     }
-    let spinner = crate::progress::Spinner::new();
-    let o = ops::add_credspec(&plan.add, &spinner).await;
-    spinner.finish();
+    let o = with_progress(async |r| ops::add_credspec(&plan.add, r).await).await;
     let o = o?;
     output::summary(out, &o).ok();
     let access = ops::check_access(&ops::CheckAccessRequest {
@@ -848,9 +848,7 @@ async fn credspec_step(
             let mut previous: Option<NewCredspecRequest> = None;
             let (request, o) = loop {
                 let request = directory_request(ask, a, previous.as_ref())?;
-                let spinner = crate::progress::Spinner::new();
-                let o = ops::new_credspec(&request, &spinner).await;
-                spinner.finish();
+                let o = with_progress(async |r| ops::new_credspec(&request, r).await).await;
                 match o {
                     Ok(o) => break (request, o),
                     Err(e) => {
