@@ -46,8 +46,11 @@ impl fmt::Display for LoadError {
             LoadError::NotFound(tried) => {
                 let names: Vec<&str> = tried.iter().map(|(n, _)| *n).collect();
                 write!(f, "no GSSAPI library found (tried {})", names.join(", "))?;
-                if let Some((name, why)) = tried.first() {
-                    write!(f, "; {name}: {why}")?;
+                // The loader's reason usually starts with the name already.
+                match tried.first() {
+                    Some((name, why)) if why.starts_with(name) => write!(f, "; {why}")?,
+                    Some((name, why)) => write!(f, "; {name}: {why}")?,
+                    None => {}
                 }
                 Ok(())
             }
