@@ -95,7 +95,11 @@ fn a_missing_library_names_what_was_tried() {
     );
     // The loader's reason for the first, without the name twice.
     assert!(text.contains("; libgmsa-no-such-gssapi.so.9: "), "{text}");
-    assert_eq!(text.matches("libgmsa-no-such-gssapi.so.9").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("libgmsa-no-such-gssapi.so.9").count(),
+        2,
+        "{text}"
+    );
 }
 
 /// A library that opens but is no GSSAPI (the C library itself) is reported as lacking the
