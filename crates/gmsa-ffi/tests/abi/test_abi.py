@@ -876,6 +876,37 @@ def test_a_wrong_bind_password_is_unauthorized_and_never_echoed(ctx):
     assert ldbsearch(f"(sAMAccountName={name}$)") == [], "a refused bind wrote something"
 
 
+def kinit(who, cache):
+    """A Kerberos ticket of the test realm for `who` in the cache `cache` (the password goes on kinit's stdin)."""
+    user, pw = login(who)
+    principal = user.split("@")[0] + "@" + dc("REALM")
+    env = {**ENV, "KRB5_CONFIG": dc("KRB5_CONFIG"), "KRB5CCNAME": cache}
+    out = subprocess.run(["kinit", principal], input=pw + "\n", env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_without_a_credential_the_library_binds_with_kerberos(ctx, tmp_path, monkeypatch):
+    # What the cmdlets do without -Credential: no user, no password, the caller's Kerberos ticket.
+    cache = f"FILE:{tmp_path / 'ccache'}"
+    kinit("ALICE", cache)
+    monkeypatch.setenv("KRB5_CONFIG", dc("KRB5_CONFIG"))
+    monkeypatch.setenv("KRB5CCNAME", cache)
+    name = unique_account("abk")
+    # ldap:// (Kerberos sealing) and ldaps:// (Kerberos inside TLS).
+    for kerberos in [{"server": dc("LDAP_URL")}, {"server": dc("LDAPS_URL"), "ca_file": dc("CA")}]:
+        status, text = call_raw(ctx, "gmsa_check_account", json.dumps({"directory": kerberos, "account": name}).encode())
+        assert status == OK, text
+        assert_no_secret(text)
+        body = json.loads(text)
+        assert body["bound_as"].lower().endswith("\\alice"), body
+        assert check_named(body, "exists") == "fail", body
+    # No ticket: unauthorized, with the hint to get one.
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{tmp_path / 'none'}")
+    status, body = call(ctx, "gmsa_check_account", {"directory": {"server": dc("LDAP_URL")}, "account": name})
+    expect_error(status, body, UNAUTHORIZED, "unauthorized")
+    assert "kinit" in body["hint"], body
+
+
 def test_directory_bad_input_gives_the_documented_status(ctx, tmp_path):
     name = unique_account("abb")
     for op in ["gmsa_check_account", "gmsa_new_credspec", "gmsa_create_account"]:

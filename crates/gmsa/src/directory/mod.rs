@@ -8,6 +8,7 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod ldif;
+mod kerberos;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -325,6 +326,9 @@ impl Directory {
     /// Connect, read rootDSE and bind, as the target says. Refuses a simple bind over an
     /// unencrypted connection: `ldap://` with `--user` always uses StartTLS.
     pub async fn connect(target: &DirectoryTarget) -> Result<Directory> {
+        if target.auth() == AuthMethod::Kerberos {
+            kerberos::ensure_available()?;
+        }
         let timeout = target.timeout();
         // `--domain` alone: the DCs from DNS SRV records, else ldap://<domain>.
         let (url, stream) = match (&target.server, &target.domain) {
@@ -360,15 +364,6 @@ impl Directory {
             }
             AuthMethod::Kerberos => None,
         };
-        if auth == AuthMethod::Kerberos && !cfg!(feature = "kerberos") {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "this build of kubectl-gmsa has no Kerberos support",
-            )
-            .with_hint(format!(
-                "pass --user (simple bind over TLS, password from ${PASSWORD_ENV})"
-            )));
-        }
         let starttls = !url.tls && auth == AuthMethod::Simple;
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(timeout)
