@@ -354,6 +354,7 @@ PYEOF
 DNS_TIMEOUT=60
 ensure_dns_records() {
     local dir=$1 deadline=$((SECONDS + DNS_TIMEOUT)) out
+    command -v dig >/dev/null || ensure_pkgs bind9-dnsutils
     dns_records_ok && return 0
     if ! out=$(add_a_record "$dir" 2>&1); then
         printf '%s\n' "$out" | tail -n 10 >&2

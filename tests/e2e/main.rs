@@ -7,3 +7,4 @@ mod krew;
 mod secrets;
 mod webhook;
 mod wizard;
+mod workflows;
