@@ -4,13 +4,14 @@
 # shellcheck shell=bash
 
 # Building: a C toolchain and linker (rustc links with cc; ring compiles C), pkg-config,
-# CA certificates for crates.io, and the Kerberos build dependencies of ldap3's `gssapi`
+# CA certificates for crates.io, binutils (objdump, for the glibc check), and the Kerberos build dependencies of ldap3's `gssapi`
 # feature (libkrb5-dev, libclang-dev), needed for as long as Kerberos is linked at build time.
-BUILD_PKGS=(gcc libc6-dev pkg-config ca-certificates libkrb5-dev libclang-dev)
+BUILD_PKGS=(gcc libc6-dev binutils pkg-config ca-certificates libkrb5-dev libclang-dev)
 
-# Testing, beyond the API server and the DC: Python with pytest (the C ABI driven through
-# ctypes), valgrind, kubectl (the krew install test), python3-venv (for actionlint).
-TEST_PKGS=(python3 python3-pytest python3-venv valgrind kubernetes-client curl)
+# Testing, beyond the API server and the DC: valgrind, python3-venv (for actionlint), curl;
+# Python with pytest (the C ABI driven through ctypes) unless `python3 -m pytest` works; and
+# kubectl (the krew install test; Debian's kubernetes-client) unless one is on PATH.
+TEST_PKGS=(valgrind python3-venv curl)
 
 # Tools installed with pip into a virtualenv of their own (nothing system-wide).
 TOOLS_DIR=${GMSA_TOOLS_DIR:-$HOME/.cache/kubectl-gmsa/tools}
@@ -24,7 +25,10 @@ install_build_deps() {
 }
 
 install_test_deps() {
-    ensure_pkgs "${TEST_PKGS[@]}"
+    local pkgs=("${TEST_PKGS[@]}")
+    python3 -m pytest --version >/dev/null 2>&1 || pkgs+=(python3 python3-pytest)
+    command -v kubectl >/dev/null || pkgs+=(kubernetes-client)
+    ensure_pkgs "${pkgs[@]}"
     ensure_actionlint >/dev/null
 }
 

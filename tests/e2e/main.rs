@@ -4,6 +4,7 @@ mod directory;
 mod faults;
 mod files;
 mod krew;
+mod release;
 mod secrets;
 mod webhook;
 mod wizard;
