@@ -3,9 +3,10 @@
 # functions, so a fresh machine gets the same things either way. Each says what it installs.
 # shellcheck shell=bash
 
-# Building: a C toolchain and linker (rustc links with cc; ring compiles C), pkg-config,
-# CA certificates for crates.io, binutils (objdump, for the glibc check), and the Kerberos build dependencies of ldap3's `gssapi`
-# feature (libkrb5-dev, libclang-dev), needed for as long as Kerberos is linked at build time.
+# Building: a C toolchain and linker (rustc links with cc; ring compiles C), binutils
+# (objdump, for the glibc check), pkg-config, CA certificates for crates.io, and the Kerberos
+# build dependencies of ldap3's `gssapi` feature (libkrb5-dev, libclang-dev), needed for as
+# long as Kerberos is linked at build time.
 BUILD_PKGS=(gcc libc6-dev binutils pkg-config ca-certificates libkrb5-dev libclang-dev)
 
 # Testing, beyond the API server and the DC: valgrind, python3-venv (for actionlint), curl;
