@@ -78,7 +78,9 @@ cleanup() {
     trap - EXIT INT TERM
     if [[ -n $NS_PID ]] && kill -0 "$NS_PID" 2>/dev/null; then
         log "stopping everything started inside (pid namespace of $NS_PID)"
-        kill -TERM "$NS_PID" 2>/dev/null || true # unshare --kill-child then kills the namespace
+        # unshare ignores SIGINT and SIGTERM while it waits; killed, it takes the namespace's
+        # first process with it (--kill-child), and the kernel then kills all the rest.
+        kill -KILL "$NS_PID" 2>/dev/null || true
         wait "$NS_PID" 2>/dev/null || true
     fi
     if mounted_under "$WORK"; then
