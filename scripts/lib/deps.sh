@@ -9,10 +9,11 @@
 # long as Kerberos is linked at build time.
 BUILD_PKGS=(gcc libc6-dev binutils pkg-config ca-certificates libkrb5-dev libclang-dev)
 
-# Testing, beyond the API server and the DC: valgrind, python3-venv (for actionlint), curl;
+# Testing, beyond the API server and the DC: valgrind, g++ (the C ABI header is compiled as
+# C++ too), python3-venv (for actionlint), curl;
 # Python with pytest (the C ABI driven through ctypes) unless `python3 -m pytest` works; and
 # kubectl (the krew install test; Debian's kubernetes-client) unless one is on PATH.
-TEST_PKGS=(valgrind python3-venv curl)
+TEST_PKGS=(valgrind g++ python3-venv curl)
 
 # Tools installed with pip into a virtualenv of their own (nothing system-wide).
 TOOLS_DIR=${GMSA_TOOLS_DIR:-$HOME/.cache/kubectl-gmsa/tools}
