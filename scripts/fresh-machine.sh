@@ -132,6 +132,28 @@ make_base() {
     log "base tree made in $(elapsed "$start")"
 }
 
+# The CA certificates this machine trusts beyond Debian's ca-certificates (a TLS-inspecting
+# proxy's, say), put where update-ca-certificates picks them up in the root: like
+# resolv.conf, part of the network, not of the machine. They take effect only once the
+# project's scripts install ca-certificates, so a missing install step still fails.
+host_extra_cas() {
+    local bundle=/etc/ssl/certs/ca-certificates.crt
+    [[ -r $bundle ]] || return 0
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    python3 - "$bundle" "$ROOT/usr/local/share/ca-certificates" <<'PYEOF'
+import glob, os, re, sys
+pem = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+norm = lambda c: "".join(c.split())
+known = set()
+for f in glob.glob("/usr/share/ca-certificates/**/*.crt", recursive=True):
+    known.update(norm(c) for c in pem.findall(open(f, errors="replace").read()))
+extra = [c for c in pem.findall(open(sys.argv[1]).read()) if norm(c) not in known]
+for i, c in enumerate(extra):
+    open(os.path.join(sys.argv[2], "host-network-%d.crt" % i), "w").write(c + "\n")
+print(len(extra))
+PYEOF
+}
+
 make_root() {
     tar -C "$ROOT" --numeric-owner -xf "$BASE_TAR"
     # apt: this machine's sources and Acquire settings (mirror, proxy, validity checks).
@@ -143,6 +165,7 @@ make_root() {
     apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
         >"$ROOT/etc/apt/apt.conf.d/00host-acquire" || true
     cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+    log "CA certificates this machine trusts beyond Debian's, copied in: $(host_extra_cas)"
     printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
     printf '#!/bin/sh\n# Packages do not start daemons in this root.\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
     chmod 0755 "$ROOT/usr/sbin/policy-rc.d"

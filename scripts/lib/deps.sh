@@ -17,6 +17,10 @@ TEST_PKGS=(valgrind g++ python3-venv curl)
 
 # Tools installed with pip into a virtualenv of their own (nothing system-wide).
 TOOLS_DIR=${GMSA_TOOLS_DIR:-$HOME/.cache/kubectl-gmsa/tools}
+# pip trusts the system's CA certificates (as apt and cargo do), not only its own bundle.
+if [[ -z ${PIP_CERT:-} && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+fi
 
 install_build_deps() {
     can_install_pkgs || {
