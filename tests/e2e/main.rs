@@ -5,6 +5,8 @@ mod directory;
 mod faults;
 mod files;
 mod krew;
+mod release;
 mod secrets;
 mod webhook;
 mod wizard;
+mod workflows;
