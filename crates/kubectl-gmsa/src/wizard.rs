@@ -972,6 +972,7 @@ fn directory_request(
         directory: DirectoryTarget {
             server,
             domain: d.domain.clone(),
+            dns_server: d.dns_server.clone(),
             ca_file,
             user,
             password,
@@ -1215,6 +1216,9 @@ fn equivalent_commands(c: &ClusterArgs, plan: &Plan) -> Vec<String> {
             }
             if let Some(dom) = &d.domain {
                 cmd.push_str(&format!(" --domain {}", sh(dom)));
+            }
+            if let Some(ns) = &d.dns_server {
+                cmd.push_str(&format!(" --dns-server {}", sh(ns)));
             }
             if let Some(ca) = &d.ca_file {
                 cmd.push_str(&format!(" --ca-file {}", sh(&ca.display().to_string())));
