@@ -851,7 +851,10 @@ fn srv_answers_truncated_over_udp_are_asked_again_over_tcp() {
         a: vec![
             (host.clone(), std::net::Ipv4Addr::LOCALHOST),
             // Never reached: a worse priority than dc1.
-            (format!("far.{domain}"), std::net::Ipv4Addr::new(127, 0, 0, 9)),
+            (
+                format!("far.{domain}"),
+                std::net::Ipv4Addr::new(127, 0, 0, 9),
+            ),
         ],
         truncate_srv_over_udp: true,
         glue: false,
@@ -979,8 +982,7 @@ fn domain_alone_needs_nothing_from_etc_hosts_or_the_machines_resolver() {
         }
     };
     // The namespace really knows nothing of the DC's name.
-    let (_dir, mut cmd) =
-        gmsa_tests::dns::with_pristine_resolver(std::path::Path::new("getent"));
+    let (_dir, mut cmd) = gmsa_tests::dns::with_pristine_resolver(std::path::Path::new("getent"));
     let r = run(cmd.args(["hosts", &host]));
     assert_ne!(r.code, 0, "{host} resolves without our DNS: {}", r.stdout);
 

@@ -180,7 +180,11 @@ pub fn question(msg: &[u8]) -> Option<(String, u16, usize)> {
 /// A name in wire form, uncompressed.
 pub fn encode_name(name: &str) -> Vec<u8> {
     let mut out = vec![];
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         out.push(label.len() as u8);
         out.extend_from_slice(label.as_bytes());
     }
@@ -225,7 +229,11 @@ fn answer(zone: &Zone, msg: &[u8], tcp: bool, log: &Mutex<Vec<Asked>>) -> Option
                 record(&mut answers, &name, TYPE_SRV, &rd);
                 an += 1;
                 if zone.glue {
-                    for (n, ip) in zone.a.iter().filter(|(n, _)| n.eq_ignore_ascii_case(&r.target)) {
+                    for (n, ip) in zone
+                        .a
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(&r.target))
+                    {
                         record(&mut additional, n, TYPE_A, &ip.octets());
                         ar += 1;
                     }

@@ -53,7 +53,9 @@ pub fn parse_server(text: &str) -> Result<SocketAddr> {
     {
         SocketAddr::new(ip, 53)
     } else {
-        return Err(bad("not an IP address (a host name would need DNS to find)"));
+        return Err(bad(
+            "not an IP address (a host name would need DNS to find)",
+        ));
     };
     if addr.port() == 0 {
         return Err(bad("port 0"));
@@ -108,7 +110,12 @@ fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResol
                 c.port = addr.port();
             }
             let config = ResolverConfig::from_name_servers(vec![ns]);
-            (config, ResolverOpts::default(), ResolveHosts::Never, addr.to_string())
+            (
+                config,
+                ResolverOpts::default(),
+                ResolveHosts::Never,
+                addr.to_string(),
+            )
         }
         None => {
             let (config, opts) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
@@ -144,8 +151,7 @@ fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResol
     opts.attempts = 1;
     opts.use_hosts_file = hosts;
     opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-    let mut builder =
-        TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
     *builder.options_mut() = opts;
     let resolver = builder.build().map_err(|e| {
         Error::new(
@@ -216,15 +222,11 @@ pub async fn find_dcs(
         )
     })?;
     // A hard bound on top of the resolver's own per-query timeout (UDP then TCP).
-    let lookup = match tokio::time::timeout(
-        timeout * 2,
-        resolver.lookup(fqdn, RecordType::SRV),
-    )
-    .await
-    {
-        Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
-        Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
-    };
+    let lookup =
+        match tokio::time::timeout(timeout * 2, resolver.lookup(fqdn, RecordType::SRV)).await {
+            Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
+            Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
+        };
     let mut found: Vec<(SrvRecord, Name)> = lookup
         .answers()
         .iter()
@@ -244,12 +246,10 @@ pub async fn find_dcs(
         .collect();
     if found.is_empty() {
         return Err(dns_error(
-            NetError::Dns(DnsError::NoRecordsFound(
-                NoRecords::new(
-                    lookup.query().clone(),
-                    ResponseCode::NoError,
-                ),
-            )),
+            NetError::Dns(DnsError::NoRecordsFound(NoRecords::new(
+                lookup.query().clone(),
+                ResponseCode::NoError,
+            ))),
             &name,
             domain,
             &at,
@@ -261,8 +261,7 @@ pub async fn find_dcs(
         }
         let mut target = target.clone();
         target.set_fqdn(true);
-        if let Ok(Ok(ips)) = tokio::time::timeout(timeout * 2, resolver.lookup_ip(target)).await
-        {
+        if let Ok(Ok(ips)) = tokio::time::timeout(timeout * 2, resolver.lookup_ip(target)).await {
             record.addresses = ips.iter().collect();
         }
     }
@@ -293,7 +292,13 @@ mod tests {
             parse_server("[::1]:5300").unwrap(),
             "[::1]:5300".parse().unwrap()
         );
-        for bad in ["dc1.contoso.com", "10.0.0.10:0", "10.0.0.10:99999", "", "10.0.0"] {
+        for bad in [
+            "dc1.contoso.com",
+            "10.0.0.10:0",
+            "10.0.0.10:99999",
+            "",
+            "10.0.0",
+        ] {
             let e = parse_server(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
             assert!(e.message.contains("invalid DNS server"), "{}", e.message);

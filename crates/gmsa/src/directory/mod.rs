@@ -430,7 +430,11 @@ impl Directory {
     /// unencrypted connection: `ldap://` with `--user` always uses StartTLS.
     pub async fn connect(target: &DirectoryTarget) -> Result<Directory> {
         let timeout = target.timeout();
-        if let Some(ns) = target.dns_server.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(ns) = target
+            .dns_server
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             dns::parse_server(ns)?; // bad input is refused even when --server makes it unused
         }
         // `--domain` alone: the DCs from DNS SRV records, else ldap://<domain>.
