@@ -204,12 +204,16 @@ impl HostAccountArgs {
 pub struct DirectoryArgs {
     /// The domain controller: ldaps://HOST[:PORT], or ldap://HOST[:PORT] (StartTLS for --user;
     /// Kerberos seals the connection itself). Default: a DC of --domain from the DNS SRV
-    /// records _ldap._tcp.dc._msdcs.<domain> (nameserver: $GMSA_DNS_SERVER or /etc/resolv.conf).
+    /// records _ldap._tcp.dc._msdcs.<domain>, asked of --dns-server.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// DNS name of the domain, such as contoso.com (checked against what the server serves).
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,
+    /// The DNS server that finds the DCs of --domain (when --server is not given) and their
+    /// addresses: IP or IP:PORT. Default: $GMSA_DNS_SERVER, else the system's resolver.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub dns_server: Option<String>,
     /// PEM file with the CA certificate(s) to trust for the server (default: the system's).
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
@@ -233,6 +237,7 @@ impl DirectoryArgs {
         Ok(DirectoryTarget {
             server: self.server.clone(),
             domain: self.domain.clone(),
+            dns_server: self.dns_server.clone(),
             ca_file: self.ca_file.clone(),
             user: self.user.clone(),
             password,

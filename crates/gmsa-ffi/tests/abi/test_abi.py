@@ -860,6 +860,28 @@ def test_create_check_and_new_credspec_against_the_dc(ctx):
     assert len(ldbsearch(f"(sAMAccountName={name}$)")) == 1
 
 
+def test_new_credspec_finds_the_dc_through_the_requests_dns_server(ctx, monkeypatch):
+    # $GMSA_DNS_SERVER points where nothing answers: only `directory.dns_server` can find the DC.
+    monkeypatch.setenv("GMSA_DNS_SERVER", "127.0.0.1:9")
+    name = unique_account("abd")
+    status, body = call(ctx, "gmsa_create_account", {"directory": directory(), "account": name, "allowed_principals": [dc("GROUP")]})
+    assert status == OK, body
+    by_domain = directory("BOB", domain=dc("DNS_DOMAIN"), dns_server=dc("DNS_SERVER"))
+    del by_domain["server"]
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": by_domain, "account": name})
+    assert status == OK, body
+    assert body["credspec"]["DomainJoinConfig"]["MachineAccountName"] == name
+    # Without it, $GMSA_DNS_SERVER is asked, and the error says where it looked.
+    del by_domain["dns_server"]
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": {**by_domain, "timeout_secs": 2}, "account": name})
+    assert status in (UNREACHABLE, TIMEOUT), body
+    assert "127.0.0.1:9" in body["message"], body
+    # A DNS server that is not an IP address is bad input.
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": {**by_domain, "dns_server": "dc1.example"}, "account": name})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    assert "dc1.example" in body["message"], body
+
+
 def test_a_wrong_bind_password_is_unauthorized_and_never_echoed(ctx):
     name = unique_account("abw")
     wrong = "Wrong-Bind-Password-" + name

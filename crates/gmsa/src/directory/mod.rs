@@ -35,6 +35,10 @@ pub struct DirectoryTarget {
     /// DNS name of the domain (checked against what the server serves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The DNS server (`IP` or `IP:PORT`) to find the DCs of `domain` with when `server` is not
+    /// given. Default: `$GMSA_DNS_SERVER`, else the system's resolver configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
     /// PEM file with the CA certificates to trust (default: the system's trust store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
@@ -55,6 +59,7 @@ impl std::fmt::Debug for DirectoryTarget {
         f.debug_struct("DirectoryTarget")
             .field("server", &self.server)
             .field("domain", &self.domain)
+            .field("dns_server", &self.dns_server)
             .field("ca_file", &self.ca_file)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
@@ -330,11 +335,18 @@ impl Directory {
             kerberos::ensure_available()?;
         }
         let timeout = target.timeout();
+        if let Some(ns) = target
+            .dns_server
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            dns::parse_server(ns)?; // bad input is refused even when --server makes it unused
+        }
         // `--domain` alone: the DCs from DNS SRV records, else ldap://<domain>.
         let (url, stream) = match (&target.server, &target.domain) {
             (None, Some(domain)) => {
                 target.server_url()?; // validates the domain name
-                match dns::find_dcs(domain, timeout).await {
+                match dns::find_dcs(domain, target.dns_server.as_deref(), timeout).await {
                     Ok(dcs) => connect_first(&dcs, timeout).await?,
                     Err(e) if e.kind == ErrorKind::Config => (target.server_url()?, None),
                     Err(e) => {
@@ -635,8 +647,11 @@ async fn connect_first(
             }
         }
         if dc.addresses.is_empty() {
-            // No address from that DNS server: let the system resolver try the name.
-            return Ok((url, None));
+            // Only the DNS server that named it is asked for its address.
+            tried.push(format!(
+                "{}: no A or AAAA record at the DNS server",
+                dc.target
+            ));
         }
     }
     Err(Error::new(

@@ -76,6 +76,9 @@ pub(crate) fn equivalent_commands(c: &ClusterArgs, plan: &Plan) -> Vec<String> {
             if let Some(dom) = &d.domain {
                 cmd.push_str(&format!(" --domain {}", sh(dom)));
             }
+            if let Some(ns) = &d.dns_server {
+                cmd.push_str(&format!(" --dns-server {}", sh(ns)));
+            }
             if let Some(ca) = &d.ca_file {
                 cmd.push_str(&format!(" --ca-file {}", sh(&ca.display().to_string())));
             }

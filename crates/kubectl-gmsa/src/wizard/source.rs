@@ -256,6 +256,7 @@ pub(crate) fn directory_request(
         directory: DirectoryTarget {
             server,
             domain: d.domain.clone(),
+            dns_server: d.dns_server.clone(),
             ca_file,
             user,
             password,
