@@ -87,7 +87,7 @@ pub fn forbidden_read(e: Error) -> Error {
     if e.kind == ErrorKind::Forbidden {
         Error::new(
             ErrorKind::Forbidden,
-            format!("{}; nothing was changed", e.message),
+            format!("the identity of this kubeconfig context may not read the objects this would write; nothing was changed: {}", e.message),
         )
         .with_hint(
             "ask a cluster administrator for these permissions, or use a --context with them",
