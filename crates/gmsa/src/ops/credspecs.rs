@@ -25,6 +25,7 @@ use crate::progress::Reporter;
 /// Where a credential spec comes from: a file, or the JSON document itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CredspecSource {
     /// Path of a credential spec JSON file.
     pub credspec_file: Option<PathBuf>,
@@ -68,6 +69,7 @@ impl CredspecSource {
 /// Lint credential spec text (or a file).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct LintRequest {
     pub source: CredspecSource,
 }
@@ -108,6 +110,7 @@ pub fn lint(req: &LintRequest) -> Result<LintOutcome> {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct ConvertRequest {
     pub source: CredspecSource,
     /// Resource name; default derived from the account (lower case, `_` to `-`).
@@ -148,6 +151,7 @@ fn default_cluster_role(credspec_name: &str) -> String {
 /// For hosts that are not domain joined: the ccg.exe plug-in and the domain-user secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct HostAccountRequest {
     /// Name of the Secret holding the domain user (`domain`, `username`, `password`).
     pub secret_name: String,
@@ -208,6 +212,7 @@ impl HostAccountRequest {
 /// `add-credspec`: the resource, a ClusterRole that may `use` it, and RoleBindings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct AddCredspecRequest {
     pub target: Target,
     pub source: CredspecSource,
@@ -338,6 +343,7 @@ pub async fn add_credspec(
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct RemoveCredspecRequest {
     pub target: Target,
     pub credspec_name: String,
@@ -514,6 +520,7 @@ pub(crate) async fn list_all(
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct BindRoleRequest {
     pub target: Target,
     /// The cluster role that may `use` the credential spec (as made by add-credspec).
@@ -578,6 +585,7 @@ pub async fn bind_role(req: &BindRoleRequest, reporter: &dyn Reporter) -> Result
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct UnbindRoleRequest {
     pub target: Target,
     pub cluster_role_name: String,
@@ -627,6 +635,7 @@ pub async fn unbind_role(req: &UnbindRoleRequest, reporter: &dyn Reporter) -> Re
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct GetRequest {
     pub target: Target,
     /// One credential spec by name; default all.
@@ -830,6 +839,7 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CheckAccessRequest {
     pub target: Target,
     pub credspec_name: String,
@@ -880,6 +890,7 @@ pub async fn check_access(req: &CheckAccessRequest) -> Result<CheckAccessOutcome
 /// serialized back out.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSecretRequest {
     pub target: Target,
     pub secret_name: String,

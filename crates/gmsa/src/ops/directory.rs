@@ -27,6 +27,7 @@ use crate::progress::Reporter;
 /// The ccg.exe plug-in of a credential spec for hosts that are not domain joined.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct PluginRequest {
     pub ccg_plugin: Option<CcgPlugin>,
     pub plugin_guid: Option<String>,
@@ -79,6 +80,7 @@ impl PluginRequest {
 /// credential spec that `New-CredentialSpec` would.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct NewCredspecRequest {
     pub directory: DirectoryTarget,
     /// The gMSA (a trailing `$` is stripped).
@@ -309,6 +311,7 @@ fn finding(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CheckAccountRequest {
     pub directory: DirectoryTarget,
     pub account: String,
@@ -625,6 +628,7 @@ fn kds_finding(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     pub directory: DirectoryTarget,
     /// The gMSA's name (sAMAccountName without `$`, at most 15 characters).

@@ -437,6 +437,7 @@ async fn diagnose(cluster: &Cluster, names: &Names, d: &Value) -> Vec<String> {
 /// Install or upgrade the webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct InstallWebhookRequest {
     pub target: Target,
     /// Name of the webhook (Service, Deployment, configurations); default `gmsa-webhook`.
@@ -733,6 +734,7 @@ async fn require_cert_manager(c: &Cluster) -> Result<()> {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     pub target: Target,
     pub name: Option<String>,
@@ -1025,6 +1027,7 @@ async fn count_credspecs(cluster: &Cluster) -> Result<usize> {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct UninstallWebhookRequest {
     pub target: Target,
     pub name: Option<String>,
@@ -1138,6 +1141,7 @@ pub async fn uninstall_webhook(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct RotateCertsRequest {
     pub target: Target,
     pub name: Option<String>,
