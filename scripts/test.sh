@@ -13,6 +13,10 @@ log() { printf 'test: %s\n' "$*" >&2; }
 scripts/test-cluster.sh install
 # Samba AD DC for the directory tests, and the Kerberos build dependencies (libkrb5-dev, libclang-dev).
 scripts/test-dc.sh install
+# Mono for the PowerShell module's interop suite (crates/gmsa-ffi/tests/mono.rs).
+# shellcheck source=scripts/lib/mono.sh
+source scripts/lib/mono.sh
+install_mono
 # A cluster of this run's own, stopped on exit, unless the caller chose one.
 if [[ -z "${GMSA_TEST_CLUSTER_DIR:-}" ]]; then
     GMSA_TEST_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-gmsa-test.XXXXXX")/cluster
