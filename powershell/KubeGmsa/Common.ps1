@@ -23,6 +23,66 @@ $script:ErrorCategories = @{
 # stops the cmdlet.
 $script:ObjectErrors = @('not_found', 'conflict')
 
+# The library's messages and hints name the CLI's flags and commands (one wording for every
+# door); this module shows them in PowerShell's words. '' keeps the CLI's word (no
+# parameter of that meaning here). tests/powershell.rs fails when a flag or `kubectl gmsa`
+# command in the core's sources has no entry, or an entry names a parameter no cmdlet has.
+$script:CliWords = @{
+    'kubectl gmsa add-credspec'    = 'Add-KubeGmsaCredentialSpec'
+    'kubectl gmsa remove-credspec' = 'Remove-KubeGmsaCredentialSpec'
+    'kubectl gmsa get'             = 'Get-KubeGmsaCredentialSpec'
+    'kubectl gmsa lint'            = 'Test-KubeGmsaCredentialSpec'
+    'kubectl gmsa install-webhook' = 'Install-KubeGmsaWebhook'
+    'kubectl gmsa rotate-certs'    = 'Update-KubeGmsaWebhookCertificate'
+    'kubectl gmsa create-account'  = 'New-KubeGmsaAccount'
+    'kubectl gmsa check-account'   = 'Test-KubeGmsaAccount'
+    '--kubeconfig'                 = '-KubeConfig'
+    '--context'                    = '-Context'
+    '--namespace'                  = '-Namespace'
+    '--name'                       = '-WebhookName'
+    '--overwrite'                  = '-Overwrite'
+    '--dry-run=server'             = '-WhatIf'
+    '--dry-run=client'             = '-WhatIf'
+    '--credspec-file'              = '-CredSpecFilePath'
+    '--cluster-role-name'          = '-ClusterRoleName'
+    '--ccg-plugin'                 = '-CcgPlugin'
+    '--plugin-guid'                = '-PluginGuid'
+    '--plugin-input'               = '-PluginInput'
+    '--username'                   = '-Credential'
+    '--server'                     = '-Server'
+    '--domain'                     = '-Domain'
+    '--ca-file'                    = '-CaFile'
+    '--user'                       = '-Credential'
+    '--create-group'               = '-CreateGroup'
+    '--member'                     = '-Members'
+    '--allowed-principal'          = '-PrincipalsAllowedToRetrieveManagedPassword'
+    '--additional-account'         = '-AdditionalAccounts'
+    '--dns-host-name'              = '-DnsHostName'
+    '--timeout'                    = '-TimeoutSeconds'
+    '--no-wait'                    = '-NoWait'
+    '--force'                      = '-Force'
+    '--purge'                      = '-Purge'
+    '--replicas'                   = '-Replicas'
+    '--failure-policy'             = '-FailurePolicy'
+    '--cert-manager'               = '-CertManager'
+    '--cert-validity'              = '-CertValidityDays'
+    '--request-timeout'            = ''
+    '--chunk-size'                 = ''
+    '--kube-version'               = ''
+}
+
+function ConvertTo-KubeGmsaWords {
+    # A message or hint of the library with the CLI's flags and commands in PowerShell's words.
+    param([string]$Text)
+    if (-not $Text) { return $Text }
+    return [regex]::Replace($Text, 'kubectl gmsa [a-z][a-z-]*|--[a-z][a-z0-9-]*(=[a-z]+)?', {
+            param($m)
+            $word = $script:CliWords[$m.Value]
+            if ($word) { return $word }
+            return $m.Value
+        })
+}
+
 function Resolve-KubeGmsaPath {
     # The library does not know PowerShell's current location: pass absolute paths.
     param([Parameter(Mandatory = $true)][string]$Path)
@@ -165,11 +225,12 @@ function Invoke-KubeGmsaNative {
         $kind = [string]$err.kind
         $category = $script:ErrorCategories[$kind]
         if ($null -eq $category) { $category = [System.Management.Automation.ErrorCategory]::NotSpecified }
-        $exception = New-Object System.Exception -ArgumentList $err.message
+        $message = ConvertTo-KubeGmsaWords $err.message
+        $exception = New-Object System.Exception -ArgumentList $message
         $record = New-Object System.Management.Automation.ErrorRecord -ArgumentList $exception, "KubeGmsa.$kind", $category, $TargetObject
         if ($err.PSObject.Properties['hint'] -and $err.hint) {
-            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails -ArgumentList $err.message
-            $record.ErrorDetails.RecommendedAction = $err.hint
+            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails -ArgumentList $message
+            $record.ErrorDetails.RecommendedAction = ConvertTo-KubeGmsaWords $err.hint
         }
         if ($script:ObjectErrors -contains $kind) {
             $Cmdlet.WriteError($record)

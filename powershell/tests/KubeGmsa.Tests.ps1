@@ -203,6 +203,16 @@ Describe 'Cluster operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
         ($r | ConvertTo-Json -Depth 20) | Should -Not -Match 'Pester-.*-Secret'
     }
 
+    It 'says what to do in PowerShell words (-Overwrite, not --overwrite)' {
+        $other = Join-Path $script:Examples 'webapp01-akv-plugin.json'
+        $r = Add-KubeGmsaCredentialSpec -CredSpecFilePath $other -CredSpecName $script:Name -ClusterRoleName $script:Role -ServiceAccount app -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable ev
+        $r | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -Be 'KubeGmsa.conflict,Add-KubeGmsaCredentialSpec'
+        $ev[0].TargetObject | Should -Be $other
+        "$($ev[0].ErrorDetails.RecommendedAction) $($ev[0].Exception.Message)" | Should -Not -Match '(^|\s)--[a-z]'
+        $ev[0].ErrorDetails.RecommendedAction | Should -Match '-Overwrite'
+    }
+
     It 'shows the per-object events with -Verbose' {
         $out = Add-KubeGmsaRoleBinding -ClusterRoleName $script:Role -ServiceAccount web -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false -Verbose 4>&1
         @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'RoleBinding/*' }).Count | Should -BeGreaterThan 0

@@ -1029,3 +1029,88 @@ fn the_binding_rule_follows_powershell() {
         vec!["Get-KubeGmsaCredentialSpec -Name binds to -CredSpecName, not -Context".to_owned()]
     );
 }
+
+// ---------------------------------------------------------------- CLI words in errors
+
+/// Every flag (`--x`, `--dry-run=server`) and `kubectl gmsa <command>` in the core's
+/// sources, which its messages and hints name.
+fn core_cli_words() -> BTreeSet<String> {
+    let word = Regex::new(r"kubectl gmsa [a-z][a-z-]*|--[a-z][a-z0-9-]*(=[a-z]+)?").unwrap();
+    let mut out = BTreeSet::new();
+    let mut dirs = vec![workspace().join("crates/gmsa/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.extend(word.find_iter(&text).map(|m| m.as_str().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Problems of the module's `$script:CliWords` table against the core's words and the
+/// module's own parameters and cmdlets.
+fn cli_words_problems(dir: &Path, core: &BTreeSet<String>) -> Vec<String> {
+    let text = module_scripts(dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let block = Regex::new(r"(?s)\$script:CliWords = @\{(.*?)\n\}")
+        .unwrap()
+        .captures(&text)
+        .map(|c| c[1].to_owned())
+        .unwrap_or_default();
+    let table: BTreeMap<String, String> = Regex::new(r"'([^']+)'\s*=\s*'([^']*)'")
+        .unwrap()
+        .captures_iter(&block)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let defined = functions(&text);
+    let all_params: BTreeSet<String> = defined
+        .iter()
+        .filter(|(n, _)| n.contains("-KubeGmsa") && !is_private(n))
+        .flat_map(|(_, f)| parameters(f).into_iter().map(|p| p.0))
+        .collect();
+    let mut problems = vec![];
+    for w in core {
+        if !table.contains_key(w) {
+            problems.push(format!("the core says {w:?}, which $script:CliWords does not translate"));
+        }
+    }
+    for (cli, ps) in &table {
+        if let Some(param) = ps.strip_prefix('-') {
+            if !all_params.contains(param) {
+                problems.push(format!("{cli} becomes -{param}, which no cmdlet has"));
+            }
+        } else if !ps.is_empty() && !defined.contains_key(ps) {
+            problems.push(format!("{cli} becomes {ps}, which is not a cmdlet"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_cli_word_of_the_core_has_its_powershell_word() {
+    let core = core_cli_words();
+    assert!(core.contains("--context") && core.contains("kubectl gmsa create-account"), "{core:?}");
+    let problems = cli_words_problems(&module_dir(), &core);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A new flag in a hint fails until it is translated; a translation to a parameter
+    // that does not exist fails too.
+    let mut more = core.clone();
+    more.insert("--brand-new-flag".into());
+    assert_eq!(
+        cli_words_problems(&module_dir(), &more),
+        vec!["the core says \"--brand-new-flag\", which $script:CliWords does not translate".to_owned()]
+    );
+    let dir = broken_copy(|t| *t = t.replacen("'--context'                    = '-Context'", "'--context'                    = '-Contxt'", 1));
+    assert_eq!(
+        cli_words_problems(dir.path(), &core),
+        vec!["--context becomes -Contxt, which no cmdlet has".to_owned()]
+    );
+}
