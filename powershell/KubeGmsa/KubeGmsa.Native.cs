@@ -189,6 +189,15 @@ namespace KubeGmsa
             return Encoding.UTF8.GetString(bytes);
         }
 
+        // A new context (gmsa_context_new), or an exception with the status.
+        public static IntPtr NewContext()
+        {
+            IntPtr ctx;
+            int status = gmsa_context_new(out ctx);
+            if (status != 0 || ctx == IntPtr.Zero) { throw new InvalidOperationException("gmsa_context_new failed with status " + status); }
+            return ctx;
+        }
+
         public static string Version()
         {
             return Marshal.PtrToStringAnsi(gmsa_version());

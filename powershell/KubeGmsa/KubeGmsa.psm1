@@ -73,12 +73,11 @@ function Initialize-KubeGmsaNative {
     if ($abi -ne $script:AbiVersion) {
         throw "KubeGmsa $($MyInvocation.MyCommand.Module.Version) needs native ABI version $($script:AbiVersion), but its library $library has version $abi ($([KubeGmsa.Native]::Version())). Reinstall the module so that both come from one release."
     }
-    $ctx = [IntPtr]::Zero
-    $status = [KubeGmsa.Native]::gmsa_context_new([ref]$ctx)
-    if ($status -ne 0) {
-        throw "KubeGmsa could not start its native runtime (status $status)."
+    try {
+        $script:Context = [KubeGmsa.Native]::NewContext()
+    } catch {
+        throw "KubeGmsa could not start its native runtime: $($_.Exception.InnerException.Message)"
     }
-    $script:Context = $ctx
 }
 
 . (Join-Path $PSScriptRoot 'Common.ps1')

@@ -69,7 +69,18 @@ fn target_dir() -> PathBuf {
 fn library() -> &'static Path {
     static LIB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &LIB.get_or_init(|| {
-        let built = target_dir().join("libgmsa_ffi.so");
+        // Cargo builds this package's cdylib beside the test binary (deps/), and copies it
+        // to the profile folder on `cargo build`.
+        let deps = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("libgmsa_ffi.so");
+        let built = if deps.exists() {
+            deps
+        } else {
+            target_dir().join("libgmsa_ffi.so")
+        };
         assert!(
             built.exists(),
             "{} is missing (cargo builds it with this test)",
@@ -252,7 +263,7 @@ fn a_csharp_6_feature_is_refused() {
     });
     let err = mcs(&dir.path().join("n.dll"), &[&p], true).expect_err("C# 6 must be refused");
     assert!(
-        err.contains("CS1644") && err.contains("string interpolation"),
+        err.contains("CS1644") && err.contains("interpolated strings"),
         "{err}"
     );
     let (dir, p) = broken(|t| {
@@ -279,8 +290,8 @@ fn a_wrong_dllimport_signature_fails_under_mono() {
             1,
         )
         .replacen(
-            "Native.gmsa_context_new(out ctx)",
-            "Native.gmsa_context_new(ctx)",
+            "int status = gmsa_context_new(out ctx);",
+            "ctx = IntPtr.Zero; int status = gmsa_context_new(ctx);",
             1,
         )
     });
@@ -288,15 +299,13 @@ fn a_wrong_dllimport_signature_fails_under_mono() {
     let answer = h.send(&format!("load {}", library().display()));
     assert!(answer.starts_with("error "), "{answer}");
     assert!(unb64(&answer[6..]).contains("gmsa_context_new failed"));
-    // An export declared with a name the library does not have.
+    // An export declared under a name the library does not have.
     let (_dir, p) = broken(|t| {
         t.replacen(
-            "public static extern int gmsa_cancel(IntPtr ctx);",
-            "public static extern int gmsa_cancel_all(IntPtr ctx);",
+            "[DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]\n        public static extern int gmsa_cancel(IntPtr ctx);",
+            "[DllImport(Lib, CallingConvention = CallingConvention.Cdecl, EntryPoint = \"gmsa_cancel_all\")]\n        public static extern int gmsa_cancel(IntPtr ctx);",
             1,
         )
-        .replace("gmsa_cancel(ctx)", "gmsa_cancel_all(ctx)")
-        .replace("gmsa_cancel(IntPtr.Zero)", "gmsa_cancel_all(IntPtr.Zero)")
     });
     let mut h = loaded_host(&p);
     let answer = h.send("cancel-null");
@@ -554,8 +563,21 @@ fn directory_exports_against_the_dc() {
         "{}",
         dry.text
     );
-    let nf = h.call("gmsa_check_account", &serde_json::json!({"directory": directory(admin.user, admin.password), "account": format!("{account}x")}), "");
-    nf.expect(3, "check_account of a missing gMSA");
+    // A missing gMSA: a failed check in check_account's result, not_found for new_credspec.
+    let missing = format!("{account}x");
+    let check = h.call("gmsa_check_account", &serde_json::json!({"directory": directory(admin.user, admin.password), "account": missing}), "");
+    check.expect(0, "check_account of a missing gMSA");
+    assert_eq!(check.body["passed"], false, "{}", check.text);
+    assert!(
+        check
+            .text
+            .contains(&format!("no gMSA named \\\"{missing}\\\"")),
+        "{}",
+        check.text
+    );
+    let nf = h.call("gmsa_new_credspec", &serde_json::json!({"directory": directory(admin.user, admin.password), "account": missing}), "");
+    nf.expect(3, "new_credspec of a missing gMSA");
+    assert_eq!(nf.kind(), "not_found");
     let bad = h.call("gmsa_new_credspec", &serde_json::json!({"directory": directory(admin.user, "wrong-pässword"), "account": account}), "");
     bad.expect(9, "unauthorized");
     assert!(!bad.text.contains("wrong-pässword"), "{}", bad.text);

@@ -39,7 +39,7 @@ public static class Host
                 {
                     case "load":
                         Native.Load(w[1]);
-                        if (ctx == IntPtr.Zero && Native.gmsa_context_new(out ctx) != 0) { throw new Exception("gmsa_context_new failed"); }
+                        if (ctx == IntPtr.Zero) { ctx = Native.NewContext(); }
                         Console.WriteLine("ok");
                         break;
                     case "abi":
