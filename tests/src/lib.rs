@@ -3,6 +3,7 @@
 //! namespace and unique names per test, an admin client, and running the built CLI.
 
 pub mod krew;
+pub mod layout;
 pub mod proxy;
 
 use std::collections::HashMap;
