@@ -25,6 +25,10 @@ scripts/test-dc.sh install
 # actionlint for the workflow test (tests/e2e/workflows.rs).
 GMSA_ACTIONLINT=$(ensure_actionlint)
 export GMSA_ACTIONLINT
+# Mono for the PowerShell module's interop suite (crates/gmsa-ffi/tests/mono.rs).
+# shellcheck source=scripts/lib/mono.sh
+source scripts/lib/mono.sh
+install_mono
 # A cluster of this run's own, stopped on exit, unless the caller chose one.
 if [[ -z "${GMSA_TEST_CLUSTER_DIR:-}" ]]; then
     GMSA_TEST_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-gmsa-test.XXXXXX")/cluster

@@ -6,7 +6,7 @@
     GUID                 = '5f0c8a8e-3a4b-4f7e-9d2c-6b1e2a7c9d41'
     Author               = 'The kubectl-gmsa authors'
     CompanyName          = 'kubectl-gmsa'
-    Copyright            = 'Apache-2.0'
+    Copyright            = '(c) The kubectl-gmsa authors. MIT License.'
     Description          = 'gMSA credential specs for Windows containers on Kubernetes: add, remove, bind, check and lint them, install and check the admission webhook, and make gMSAs and their credential specs from Active Directory, with the same operations as the kubectl gmsa plugin.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
@@ -27,6 +27,16 @@
         'New-KubeGmsaCredentialSpec',
         'Test-KubeGmsaAccount',
         'New-KubeGmsaAccount'
+    )
+    FileList             = @(
+        'KubeGmsa.psd1',
+        'KubeGmsa.psm1',
+        'KubeGmsa.Native.cs',
+        'Common.ps1',
+        'CredentialSpecs.ps1',
+        'Webhook.ps1',
+        'Directory.ps1',
+        'LICENSE'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

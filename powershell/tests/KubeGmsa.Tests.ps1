@@ -5,7 +5,9 @@
 # (scripts/test-cluster.sh ensure prints one) and are skipped otherwise. The Active
 # Directory tests run when $env:GMSA_TEST_DC_ENV names the env file of a test DC
 # (scripts/test-dc.sh ensure prints it) and are skipped otherwise.
-# Run: Invoke-Pester -Path powershell/tests
+# Run: Invoke-Pester -Path powershell/tests (Windows PowerShell ships Pester 3.4: install
+# Pester 5 first, Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser -Force).
+#Requires -Modules @{ModuleName='Pester';ModuleVersion='5.0'}
 
 BeforeAll {
     $script:ModuleDir = Join-Path (Split-Path -Parent $PSScriptRoot) 'KubeGmsa'
@@ -60,8 +62,8 @@ Describe 'The module' {
         }
     }
 
-    It 'keeps the AksHci parameter -Name (the cluster: the kubeconfig context) on the webhook cmdlets' {
-        foreach ($name in 'Install-KubeGmsaWebhook', 'Uninstall-KubeGmsaWebhook', 'Get-KubeGmsaStatus', 'Update-KubeGmsaWebhookCertificate') {
+    It 'keeps the AksHci parameter -Name (the cluster: the kubeconfig context) on every cluster cmdlet' {
+        foreach ($name in (Get-Module KubeGmsa).ExportedFunctions.Keys | Where-Object { (Get-Command $_).Parameters.ContainsKey('KubeConfig') }) {
             (Get-Command $name).Parameters['Context'].Aliases | Should -Contain 'Name'
         }
     }
@@ -75,7 +77,59 @@ Describe 'The module' {
     }
 }
 
+Describe 'Parameter binding (the request each cmdlet builds, the library mocked)' {
+    BeforeAll {
+        # The library call replaced by one that returns the request it was given.
+        Mock -ModuleName KubeGmsa Invoke-KubeGmsaNative { [pscustomobject]@{ EntryPoint = $EntryPoint; Request = $Request; items = @(); answers = @() } }
+    }
+
+    It 'binds a ported Add-AksHciGMSACredentialSpec line as AksHci users expect' {
+        $r = Add-KubeGmsaCredentialSpec -Name c1 -credSpecFilePath $script:Example -credSpecName webapp01 -secretName gmsa-user -secretNamespace shop -serviceAccount app -clusterRoleName webapp01-user -overwrite -Confirm:$false
+        $r.Request.target.context | Should -BeExactly 'c1'
+        $r.Request.namespace | Should -BeExactly 'shop'
+        $r.Request.credspec_name | Should -BeExactly 'webapp01'
+        $r.Request.cluster_role_name | Should -BeExactly 'webapp01-user'
+        $r.Request.host_account.secret_name | Should -BeExactly 'gmsa-user'
+        $r.Request.host_account.secret_namespace | Should -BeExactly 'shop'
+        $r.Request.service_accounts | Should -Be @('app')
+        $r.Request.overwrite | Should -BeTrue
+    }
+
+    It 'binds -Name to the cluster on Remove-, the role bindings, the access test and Get-' {
+        (Remove-KubeGmsaCredentialSpec -Name c1 -credSpecName webapp01 -serviceAccount app -secretNamespace shop -clusterRoleName r -Confirm:$false).Request.target.context | Should -BeExactly 'c1'
+        (Add-KubeGmsaRoleBinding -Name c1 -ClusterRoleName r -Confirm:$false).Request.target.context | Should -BeExactly 'c1'
+        (Remove-KubeGmsaRoleBinding -Name c1 -ClusterRoleName r -Confirm:$false).Request.target.context | Should -BeExactly 'c1'
+        # These two list what comes back (nothing here): check the request they sent.
+        Test-KubeGmsaAccess -Name c1 -CredSpecName x
+        Should -Invoke -ModuleName KubeGmsa Invoke-KubeGmsaNative -Times 1 -Exactly -ParameterFilter { $EntryPoint -eq 'gmsa_check_access' -and $Request.target.context -eq 'c1' }
+        Get-KubeGmsaCredentialSpec -Name c1
+        Should -Invoke -ModuleName KubeGmsa Invoke-KubeGmsaNative -Times 1 -Exactly -ParameterFilter { $EntryPoint -eq 'gmsa_get' -and $Request.target.context -eq 'c1' -and -not $Request.ContainsKey('name') }
+    }
+
+    It 'sends ValidateSet values in their canonical case' {
+        (Install-KubeGmsaWebhook -FailurePolicy ignore -NoWait -Confirm:$false).Request.failure_policy | Should -BeExactly 'Ignore'
+        (Add-KubeGmsaCredentialSpec -CredSpecFilePath $script:Example -SecretName s -CcgPlugin AWS -PluginInput x -Confirm:$false).Request.host_account.ccg_plugin | Should -BeExactly 'aws'
+    }
+
+    It 'takes files from the pipeline' {
+        $r = @(Get-ChildItem $script:Examples -Filter *.json | Add-KubeGmsaCredentialSpec -Confirm:$false)
+        $r.Count | Should -Be @(Get-ChildItem $script:Examples -Filter *.json).Count
+        $r[0].Request.source.credspec_file | Should -BeLike '*.json'
+    }
+
+    It 'refuses ccg plug-in parameters without -SecretName, before any call' {
+        { Add-KubeGmsaCredentialSpec -CredSpecFilePath $script:Example -CcgPlugin rancher -Confirm:$false } | Should -Throw -ErrorId 'KubeGmsa.invalid_input,Add-KubeGmsaCredentialSpec'
+    }
+}
+
 Describe 'Local operations' {
+    It 'lints every file piped in' {
+        $files = @(Get-ChildItem $script:Examples -Filter *.json)
+        $r = @($files | Test-KubeGmsaCredentialSpec)
+        $r.Count | Should -Be $files.Count
+        $r.Path | Should -Be $files.FullName
+    }
+
     It 'lints a good credential spec without errors' {
         $r = Test-KubeGmsaCredentialSpec -CredSpecFilePath $script:Example
         $r.errors | Should -Be 0
@@ -119,7 +173,7 @@ Describe 'Cluster operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
     It 'adds nothing with -WhatIf (server dry run)' {
         $r = Add-KubeGmsaCredentialSpec -CredSpecFilePath $script:Example -CredSpecName $script:Name -ClusterRoleName $script:Role -ServiceAccount app -Namespace default -KubeConfig $script:KubeConfig -WhatIf
         $r.dry_run | Should -Be 'server'
-        { Get-KubeGmsaCredentialSpec -CredSpecName $script:Name -KubeConfig $script:KubeConfig } | Should -Throw -ErrorId 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
+        { Get-KubeGmsaCredentialSpec -CredSpecName $script:Name -KubeConfig $script:KubeConfig -ErrorAction Stop } | Should -Throw -ErrorId 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
     }
 
     It 'adds a credential spec that the service account may use' {
@@ -149,10 +203,44 @@ Describe 'Cluster operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
         ($r | ConvertTo-Json -Depth 20) | Should -Not -Match 'Pester-.*-Secret'
     }
 
+    It 'says what to do in PowerShell words (-Overwrite, not --overwrite)' {
+        $other = Join-Path $script:Examples 'webapp01-akv-plugin.json'
+        $r = Add-KubeGmsaCredentialSpec -CredSpecFilePath $other -CredSpecName $script:Name -ClusterRoleName $script:Role -ServiceAccount app -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable ev
+        $r | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -Be 'KubeGmsa.conflict,Add-KubeGmsaCredentialSpec'
+        $ev[0].TargetObject | Should -Be $other
+        "$($ev[0].ErrorDetails.RecommendedAction) $($ev[0].Exception.Message)" | Should -Not -Match '(^|\s)--[a-z]'
+        $ev[0].ErrorDetails.RecommendedAction | Should -Match '-Overwrite'
+    }
+
+    It 'shows the per-object events with -Verbose' {
+        $out = Add-KubeGmsaRoleBinding -ClusterRoleName $script:Role -ServiceAccount web -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false -Verbose 4>&1
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'RoleBinding/*' }).Count | Should -BeGreaterThan 0
+        $quiet = Remove-KubeGmsaRoleBinding -ClusterRoleName $script:Role -ServiceAccount web -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false 4>&1
+        @($quiet | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -Be 0
+    }
+
+    It 'makes not_found a non-terminating error with its target' {
+        $missing = "$($script:Name)-missing"
+        $r = Get-KubeGmsaCredentialSpec -CredSpecName $missing -KubeConfig $script:KubeConfig -ErrorAction SilentlyContinue -ErrorVariable ev
+        $r | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -Be 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
+        $ev[0].TargetObject | Should -Be $missing
+    }
+
+    It 'runs a ported AksHci script (only the cmdlet names changed)' {
+        $sa = "$($script:Name)-sa"
+        Add-KubeGmsaCredentialSpec -Name admin -credSpecFilePath $script:Example -credSpecName "$($script:Name)-aks" -secretName gmsa-user -secretNamespace default -serviceAccount $sa -clusterRoleName "$($script:Role)-aks" -overwrite -KubeConfig $script:KubeConfig -Confirm:$false | Out-Null
+        $g = Get-KubeGmsaCredentialSpec -CredSpecName "$($script:Name)-aks" -KubeConfig $script:KubeConfig
+        $g.service_accounts | Should -Contain "default:$sa"
+        Remove-KubeGmsaCredentialSpec -Name admin -credSpecName "$($script:Name)-aks" -serviceAccount $sa -secretNamespace default -clusterRoleName "$($script:Role)-aks" -KubeConfig $script:KubeConfig -Confirm:$false | Out-Null
+        Get-KubeGmsaCredentialSpec -CredSpecName "$($script:Name)-aks" -KubeConfig $script:KubeConfig -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
     It 'removes the credential spec' {
         $r = Remove-KubeGmsaCredentialSpec -CredSpecName $script:Name -ClusterRoleName $script:Role -Namespace default -KubeConfig $script:KubeConfig -Confirm:$false
         @($r.objects | Where-Object action -EQ 'deleted').Count | Should -BeGreaterOrEqual 2
-        { Get-KubeGmsaCredentialSpec -CredSpecName $script:Name -KubeConfig $script:KubeConfig } | Should -Throw -ErrorId 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
+        { Get-KubeGmsaCredentialSpec -CredSpecName $script:Name -KubeConfig $script:KubeConfig -ErrorAction Stop } | Should -Throw -ErrorId 'KubeGmsa.not_found,Get-KubeGmsaCredentialSpec'
     }
 }
 
@@ -190,6 +278,32 @@ Describe 'Webhook operations' -Skip:(-not $env:GMSA_TEST_KUBECONFIG) {
         $r = Update-KubeGmsaWebhookCertificate @script:HookArgs -NoWait -Confirm:$false
         $r.certificate.issued | Should -BeTrue
         $r.certificate.serial | Should -Not -Be $before
+    }
+
+    It 'accepts -FailurePolicy in any case and returns dates as strings in every edition' {
+        $r = Install-KubeGmsaWebhook @script:HookArgs -FailurePolicy ignore -NoWait -WhatIf
+        $r.dry_run | Should -Be 'server'
+        $s = Get-KubeGmsaStatus @script:HookArgs -WarningAction SilentlyContinue
+        $s.certificate.not_after | Should -BeOfType [string]
+        $s.certificate.not_after | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$'
+    }
+
+    It 'stops a waiting install when the pipeline is stopped (as Ctrl+C does)' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($module, $hookArgs)
+                    Import-Module $module
+                    Install-KubeGmsaWebhook @hookArgs -FailurePolicy Ignore -TimeoutSeconds 600 -Confirm:$false
+                }).AddArgument((Join-Path $script:ModuleDir 'KubeGmsa.psd1')).AddArgument($script:HookArgs)
+            $async = $ps.BeginInvoke()
+            # Wait until the install is waiting for its Deployment (it never becomes ready here).
+            while (-not $async.IsCompleted -and -not ($ps.Streams.Progress | Where-Object StatusDescription -like '*wait*')) { Start-Sleep -Milliseconds 200 }
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally {
+            $ps.Dispose()
+        }
     }
 
     It 'refuses bad input with a terminating error' {
@@ -236,6 +350,17 @@ Describe 'Active Directory operations' -Skip:(-not $env:GMSA_TEST_DC_ENV) {
         $spec = New-KubeGmsaCredentialSpec -AccountName $script:Account -Credential $script:Admin @script:DcArgs -WarningAction SilentlyContinue
         $spec.credspec.DomainJoinConfig.MachineAccountName | Should -Be $script:Account
         $spec.default_file_name | Should -BeLike '*_*.json'
+    }
+
+    It 'writes no file with -Path and -WhatIf' {
+        $dir = Join-Path ([System.IO.Path]::GetTempPath()) "pester-$PID-$(Get-Random)"
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        try {
+            New-KubeGmsaCredentialSpec -AccountName $script:Account -Credential $script:Admin @script:DcArgs -Path $dir -WhatIf -WarningAction SilentlyContinue | Out-Null
+            @(Get-ChildItem $dir).Count | Should -Be 0
+        } finally {
+            Remove-Item -Recurse -Force $dir
+        }
     }
 
     It 'refuses a wrong password without showing it' {

@@ -4,10 +4,9 @@
 # shellcheck shell=bash
 
 # Building: a C toolchain and linker (rustc links with cc; ring compiles C), binutils
-# (objdump, for the glibc check), pkg-config, CA certificates for crates.io, and the Kerberos
-# build dependencies of ldap3's `gssapi` feature (libkrb5-dev, libclang-dev), needed for as
-# long as Kerberos is linked at build time.
-BUILD_PKGS=(gcc libc6-dev binutils pkg-config ca-certificates libkrb5-dev libclang-dev)
+# (objdump, for the glibc check), pkg-config and CA certificates for crates.io. No Kerberos
+# headers or libclang: Kerberos is loaded at run time (crates/gssapi-loader, docs/kerberos.md).
+BUILD_PKGS=(gcc libc6-dev binutils pkg-config ca-certificates)
 
 # Testing, beyond the API server and the DC: valgrind, g++ (the C ABI header is compiled as
 # C++ too), python3-venv (for actionlint), curl;

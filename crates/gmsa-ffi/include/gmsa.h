@@ -56,6 +56,9 @@ enum GmsaStatus
   GMSA_STATUS_PANIC = 103,
   // The request is longer than `GMSA_MAX_REQUEST_LEN`.
   GMSA_STATUS_REQUEST_TOO_LARGE = 104,
+  // The call was stopped by [`gmsa_cancel`] (ABI 1 addition; older libraries never
+  // return it). Objects written before the stop stay as they are.
+  GMSA_STATUS_CANCELLED = 105,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -118,6 +121,19 @@ void gmsa_context_free(struct GmsaContext *ctx);
 GmsaStatus gmsa_context_set_progress(const struct GmsaContext *ctx,
                                      GmsaProgressFn callback,
                                      void *user_data);
+
+// Stop every call in progress on `ctx` (from any thread, for example a Ctrl+C handler):
+// each returns `GMSA_STATUS_CANCELLED` at its next wait on the network or a timer. Calls
+// that start afterwards run normally. Objects already written stay written (as with Ctrl+C
+// in `kubectl gmsa`); re-running the operation completes it. Added in ABI version 1 (an
+// addition: callers that never cancel are unaffected).
+//
+// Returns `GMSA_STATUS_NULL_POINTER` for a NULL `ctx`.
+//
+// # Safety
+//
+// `ctx` must be NULL or a live context (it may be in use by calls on other threads).
+GmsaStatus gmsa_cancel(const struct GmsaContext *ctx);
 
 // Release a buffer the library wrote to an `out` parameter. NULL is accepted and ignored.
 //

@@ -94,6 +94,9 @@ pub enum GmsaStatus {
     Panic = 103,
     /// The request is longer than `GMSA_MAX_REQUEST_LEN`.
     RequestTooLarge = 104,
+    /// The call was stopped by [`gmsa_cancel`] (ABI 1 addition; older libraries never
+    /// return it). Objects written before the stop stay as they are.
+    Cancelled = 105,
 }
 
 /// A progress callback: `event` points to `event_len` bytes of UTF-8 JSON (NUL follows),
@@ -111,6 +114,8 @@ pub type GmsaProgressFn =
 pub struct GmsaContext {
     runtime: tokio::runtime::Runtime,
     reporter: support::CallbackReporter,
+    /// Bumped by [`gmsa_cancel`]; every call in progress watches it.
+    cancel: tokio::sync::watch::Sender<u64>,
 }
 
 impl GmsaContext {
@@ -121,15 +126,25 @@ impl GmsaContext {
         Ok(GmsaContext {
             runtime,
             reporter: support::CallbackReporter::default(),
+            cancel: tokio::sync::watch::Sender::new(0),
         })
     }
 
-    /// Run a future of the core on this context's runtime, on the calling thread.
+    /// Run a future of the core on this context's runtime, on the calling thread, until it
+    /// ends or [`gmsa_cancel`] is called on this context (then the future is dropped at its
+    /// next await and the call returns `GMSA_STATUS_CANCELLED`).
     pub fn block_on<T>(
         &self,
         f: impl std::future::Future<Output = gmsa::Result<T>>,
     ) -> gmsa::Result<T> {
-        self.runtime.block_on(f)
+        let mut stop = self.cancel.subscribe();
+        self.runtime.block_on(async move {
+            tokio::select! {
+                biased;
+                _ = stop.changed() => Err(support::cancelled()),
+                r = f => r,
+            }
+        })
     }
 
     /// The reporter that forwards progress to the callback set on this context.
@@ -217,6 +232,29 @@ pub unsafe extern "C" fn gmsa_context_set_progress(
         return GmsaStatus::NullPointer;
     };
     match support::boundary(|| ctx.reporter.set(callback, user_data)) {
+        Some(()) => GmsaStatus::Ok,
+        None => GmsaStatus::Panic,
+    }
+}
+
+/// Stop every call in progress on `ctx` (from any thread, for example a Ctrl+C handler):
+/// each returns `GMSA_STATUS_CANCELLED` at its next wait on the network or a timer. Calls
+/// that start afterwards run normally. Objects already written stay written (as with Ctrl+C
+/// in `kubectl gmsa`); re-running the operation completes it. Added in ABI version 1 (an
+/// addition: callers that never cancel are unaffected).
+///
+/// Returns `GMSA_STATUS_NULL_POINTER` for a NULL `ctx`.
+///
+/// # Safety
+///
+/// `ctx` must be NULL or a live context (it may be in use by calls on other threads).
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_cancel(ctx: *const GmsaContext) -> GmsaStatus {
+    // SAFETY: the caller passes NULL or a live context.
+    let Some(ctx) = (unsafe { ctx.as_ref() }) else {
+        return GmsaStatus::NullPointer;
+    };
+    match support::boundary(|| ctx.cancel.send_modify(|g| *g = g.wrapping_add(1))) {
         Some(()) => GmsaStatus::Ok,
         None => GmsaStatus::Panic,
     }

@@ -57,7 +57,17 @@ fn kind_name(status: GmsaStatus) -> &'static str {
         GmsaStatus::InvalidJson => "invalid_json",
         GmsaStatus::Panic => "panic",
         GmsaStatus::RequestTooLarge => "request_too_large",
+        GmsaStatus::Cancelled => "cancelled",
     }
+}
+
+/// The message of a cancelled call (recognised by `run_json` to give `GMSA_STATUS_CANCELLED`).
+const CANCELLED: &str = "the operation was cancelled";
+
+/// The error `GmsaContext::block_on` returns when `gmsa_cancel` stops a call.
+pub(crate) fn cancelled() -> Error {
+    Error::new(ErrorKind::Internal, CANCELLED)
+        .with_hint("objects written before the stop stay; run the operation again to complete it")
 }
 
 /// A failure of one call: its status and the message and hint the caller gets.
@@ -93,8 +103,13 @@ impl CallError {
 
 impl From<Error> for CallError {
     fn from(e: Error) -> Self {
+        let cancelled = e.kind == ErrorKind::Internal && e.message == CANCELLED;
         CallError {
-            status: status_of(e.kind),
+            status: if cancelled {
+                GmsaStatus::Cancelled
+            } else {
+                status_of(e.kind)
+            },
             message: e.message,
             hint: e.hint,
         }

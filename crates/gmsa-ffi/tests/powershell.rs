@@ -59,6 +59,20 @@ fn syntax_errors(text: &str) -> Vec<String> {
     errors
 }
 
+/// The module's own scripts: KubeGmsa.psm1 first, then the .ps1 files beside it.
+fn module_scripts(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.join("KubeGmsa.psm1")];
+    let mut rest: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ps1"))
+        .collect();
+    rest.sort();
+    out.extend(rest);
+    out
+}
+
 /// Every PowerShell file under a folder.
 fn powershell_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
@@ -236,7 +250,14 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     let mut problems = vec![];
     let read =
         |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
-    let (psd1, psm1) = (read("KubeGmsa.psd1"), read("KubeGmsa.psm1"));
+    let psd1 = read("KubeGmsa.psd1");
+    // The module's PowerShell (KubeGmsa.psm1 and the .ps1 files it dot-sources), and its C#.
+    let psm1 = module_scripts(dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cs = read("KubeGmsa.Native.cs");
     for f in powershell_files(dir) {
         for e in syntax_errors(&std::fs::read_to_string(&f).unwrap()) {
             problems.push(format!("{}: syntax error at {e}", f.display()));
@@ -280,7 +301,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     let externs: BTreeMap<String, Signature> =
         Regex::new(r"public static extern (\w+) (gmsa_\w+)\(([^)]*)\);")
             .unwrap()
-            .captures_iter(&psm1)
+            .captures_iter(&cs)
             .map(|c| {
                 (
                     c[2].to_owned(),
@@ -294,7 +315,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     for (name, sig) in &externs {
         match header.functions.get(name) {
             None => problems.push(format!(
-                "KubeGmsa.psm1 declares {name}, which gmsa.h does not have"
+                "KubeGmsa.Native.cs declares {name}, which gmsa.h does not have"
             )),
             Some(c) => check_signature(name, sig, c, &mut problems),
         }
@@ -302,7 +323,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     let delegate = |name: &str| {
         Regex::new(&format!(r"public delegate (\w+) {name}\(([^)]*)\);"))
             .unwrap()
-            .captures(&psm1)
+            .captures(&cs)
             .map(|c| Signature {
                 ret: c[1].to_owned(),
                 params: cs_params(&c[2]),
@@ -310,9 +331,10 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     };
     match delegate("ProgressFn") {
         Some(d) => check_signature("ProgressFn", &d, &header.progress_fn, &mut problems),
-        None => problems.push("KubeGmsa.psm1 has no ProgressFn delegate".into()),
+        None => problems.push("KubeGmsa.Native.cs has no ProgressFn delegate".into()),
     }
-    let op_delegate = delegate("OperationFn").expect("an OperationFn delegate in KubeGmsa.psm1");
+    let op_delegate =
+        delegate("OperationFn").expect("an OperationFn delegate in KubeGmsa.Native.cs");
     // Operations: header functions with the operation calling convention.
     let op_sig = Signature {
         ret: "GmsaStatus".into(),
@@ -328,10 +350,13 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
         .collect();
     let dispatch: BTreeSet<String> = Regex::new(r#"case "(gmsa_\w+)": return (gmsa_\w+);"#)
         .unwrap()
-        .captures_iter(&psm1)
+        .captures_iter(&cs)
         .map(|c| {
             if c[1] != c[2] {
-                problems.push(format!("KubeGmsa.psm1: case {} returns {}", &c[1], &c[2]));
+                problems.push(format!(
+                    "KubeGmsa.Native.cs: case {} returns {}",
+                    &c[1], &c[2]
+                ));
             }
             c[1].to_owned()
         })
@@ -341,7 +366,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
             (Some(e), Some(h)) => {
                 if *e != op_delegate {
                     problems.push(format!(
-                        "KubeGmsa.psm1: {name} does not have the OperationFn signature"
+                        "KubeGmsa.Native.cs: {name} does not have the OperationFn signature"
                     ));
                 }
                 if *h != op_sig {
@@ -349,7 +374,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
                 }
             }
             _ => problems.push(format!(
-                "KubeGmsa.psm1 dispatches {name}, which is not declared or not in gmsa.h"
+                "KubeGmsa.Native.cs dispatches {name}, which is not declared or not in gmsa.h"
             )),
         }
     }
@@ -380,7 +405,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
             "exported functions disagree: FunctionsToExport {exported:?}, Export-ModuleMember {member:?}, public functions defined {public:?}"
         ));
     }
-    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*-EntryPoint '([^']+)'").unwrap();
+    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*?(?:-EntryPoint )?'(gmsa_\w+)'").unwrap();
     let mut called = BTreeSet::new();
     for name in &exported {
         let Some(body) = defined.get(name) else {
@@ -401,7 +426,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
                 problems.push(format!("{name} calls {ep}, which gmsa.h does not have"));
             } else if !dispatch.contains(&ep) {
                 problems.push(format!(
-                    "{name} calls {ep}, which KubeGmsa.psm1 does not declare"
+                    "{name} calls {ep}, which KubeGmsa.Native.cs does not declare"
                 ));
             }
             called.insert(ep);
@@ -417,22 +442,60 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
             problems.push(format!("gmsa.h exports {op}, but no cmdlet calls it"));
         }
     }
+
+    // Packaging: FileList names every file of the module (and the LICENSE the package adds),
+    // and no script grows past 800 lines.
+    let listed: BTreeSet<String> = Regex::new(r"(?s)FileList\s*=\s*@\((.*?)\)")
+        .unwrap()
+        .captures(&psd1)
+        .map(|c| {
+            Regex::new(r"'([^']+)'")
+                .unwrap()
+                .captures_iter(&c[1])
+                .map(|q| q[1].to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut present: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "README.md")
+        .collect();
+    present.insert("LICENSE".into());
+    if listed != present {
+        problems.push(format!(
+            "KubeGmsa.psd1: FileList {listed:?} is not the module's files {present:?}"
+        ));
+    }
+    for f in module_scripts(dir) {
+        let lines = std::fs::read_to_string(&f).unwrap().lines().count();
+        if lines > 800 {
+            problems.push(format!("{}: {lines} lines (at most 800)", f.display()));
+        }
+    }
     problems
 }
 
 fn is_private(name: &str) -> bool {
     // Helpers have KubeGmsa in their noun too; the public cmdlets are the others.
-    const PRIVATE: [&str; 10] = [
+    const PRIVATE: [&str; 15] = [
         "Get-KubeGmsaRuntimeId",
         "Get-KubeGmsaLibraryPath",
         "Initialize-KubeGmsaNative",
-        "New-KubeGmsaTarget",
+        "ConvertTo-KubeGmsaWords",
         "Resolve-KubeGmsaPath",
-        "Get-KubeGmsaNamespace",
-        "Invoke-KubeGmsaNative",
+        "New-KubeGmsaRequest",
         "Get-KubeGmsaDryRun",
+        "Get-KubeGmsaNamespace",
+        "ConvertTo-KubeGmsaPlainDate",
+        "Invoke-KubeGmsaNative",
         "Add-KubeGmsaTypeName",
         "New-KubeGmsaDirectoryTarget",
+        "Stop-KubeGmsaInvalidInput",
+        "Get-KubeGmsaWebhookName",
+        "New-KubeGmsaTarget",
     ];
     PRIVATE.contains(&name)
 }
@@ -449,9 +512,13 @@ fn readme_rows(readme: &str) -> BTreeMap<String, String> {
 /// Disagreements between the README's cmdlet table and the module: every exported cmdlet is
 /// listed with the entry point it calls, nothing else is listed, and nothing is "planned".
 fn check_readme(readme: &str, dir: &Path) -> Vec<String> {
-    let psm1 = std::fs::read_to_string(dir.join("KubeGmsa.psm1")).unwrap();
+    let psm1 = module_scripts(dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     let defined = functions(&psm1);
-    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*-EntryPoint '([^']+)'").unwrap();
+    let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*?(?:-EntryPoint )?'(gmsa_\w+)'").unwrap();
     let public: BTreeMap<String, String> = defined
         .iter()
         .filter(|(n, _)| n.contains("-KubeGmsa") && !is_private(n))
@@ -511,18 +578,23 @@ fn the_readme_lists_every_cmdlet_with_its_entry_point() {
     );
 }
 
-/// A copy of the module folder, to break on purpose.
-fn broken_copy(edit: impl FnOnce(&mut String)) -> tempfile::TempDir {
+/// A copy of the module folder, to break on purpose: `edit` runs on each source file
+/// (manifest, scripts, C#) and must change at least one.
+fn broken_copy(mut edit: impl FnMut(&mut String)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1"] {
-        std::fs::copy(module_dir().join(f), dir.path().join(f)).unwrap();
+    let mut changed = false;
+    for e in std::fs::read_dir(module_dir()).unwrap().flatten() {
+        let path = e.path();
+        if !path.is_file() || path.extension().is_some_and(|x| x == "md") {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let before = text.clone();
+        edit(&mut text);
+        changed |= text != before;
+        std::fs::write(dir.path().join(e.file_name()), text).unwrap();
     }
-    let path = dir.path().join("KubeGmsa.psm1");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    let before = text.clone();
-    edit(&mut text);
-    assert_ne!(text, before, "the edit must change the module");
-    std::fs::write(&path, text).unwrap();
+    assert!(changed, "the edit must change the module");
     dir
 }
 
@@ -577,8 +649,8 @@ fn a_syntax_error_is_reported() {
 fn a_cmdlet_naming_a_missing_entry_point_is_reported() {
     let dir = broken_copy(|t| {
         *t = t.replacen(
-            "-EntryPoint 'gmsa_bind_role'",
-            "-EntryPoint 'gmsa_bind_roles'",
+            "$PSCmdlet 'gmsa_bind_role'",
+            "$PSCmdlet 'gmsa_bind_roles'",
             1,
         )
     });
@@ -606,11 +678,13 @@ fn a_webhook_or_directory_cmdlet_without_its_entry_point_is_reported() {
     });
     assert_reports(
         &check_module(dir.path(), &header()),
-        "New-KubeGmsaAccount calls gmsa_create_account, which KubeGmsa.psm1 does not declare",
+        "New-KubeGmsaAccount calls gmsa_create_account, which KubeGmsa.Native.cs does not declare",
     );
     // A write without -WhatIf/-Confirm.
     let dir = broken_copy(|t| {
-        let start = t.find("function New-KubeGmsaAccount").unwrap();
+        let Some(start) = t.find("function New-KubeGmsaAccount {") else {
+            return;
+        };
         let rel = t[start..]
             .find("[CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]")
             .unwrap();
@@ -635,7 +709,7 @@ fn a_declaration_missing_from_the_header_is_reported() {
     let problems = check_module(dir.path(), &header());
     assert_reports(
         &problems,
-        "KubeGmsa.psm1 declares gmsa_check_accesses, which gmsa.h does not have",
+        "KubeGmsa.Native.cs declares gmsa_check_accesses, which gmsa.h does not have",
     );
 }
 
@@ -728,7 +802,12 @@ fn the_packaged_module_holds_the_library_and_passes_the_checks() {
         "aarch64" => "linux-arm64",
         other => panic!("no rid for {other}"),
     };
-    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1", "LICENSE"] {
+    for f in [
+        "KubeGmsa.psd1",
+        "KubeGmsa.psm1",
+        "KubeGmsa.Native.cs",
+        "LICENSE",
+    ] {
         assert!(module.join(f).is_file(), "{f} missing from the package");
     }
     let lib = module.join("bin").join(rid).join("libgmsa_ffi.so");
@@ -741,4 +820,326 @@ fn the_packaged_module_holds_the_library_and_passes_the_checks() {
         .flat_map(|f| syntax_errors(&std::fs::read_to_string(f).unwrap()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+// ---------------------------------------------------------------- parameter binding
+
+/// The parameters of a cmdlet (from its `param(...)` block): each name with its aliases,
+/// plus PowerShell's common parameters (and -WhatIf/-Confirm with SupportsShouldProcess),
+/// which take part in name matching as well.
+fn parameters(function: &str) -> Vec<(String, Vec<String>)> {
+    let start = function.find("param(").expect("a param block");
+    let end = start
+        + function[start..]
+            .find("\n    )\n")
+            .expect("the end of the param block");
+    let block = &function[start..end];
+    let var = Regex::new(r"\]\s*\$(\w+)").unwrap();
+    let alias = Regex::new(r"Alias\(([^)]*)\)").unwrap();
+    let quoted = Regex::new(r"'([^']+)'").unwrap();
+    let mut out = vec![];
+    let mut prev = 0;
+    for m in var.captures_iter(block) {
+        let whole = m.get(0).unwrap();
+        let chunk = &block[prev..whole.start()];
+        let aliases = alias
+            .captures_iter(chunk)
+            .flat_map(|a| {
+                quoted
+                    .captures_iter(&a[1])
+                    .map(|q| q[1].to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        out.push((m[1].to_owned(), aliases));
+        prev = whole.end();
+    }
+    let mut common = vec![
+        ("Verbose", "vb"),
+        ("Debug", "db"),
+        ("ErrorAction", "ea"),
+        ("WarningAction", "wa"),
+        ("InformationAction", "infa"),
+        ("ProgressAction", "proga"),
+        ("ErrorVariable", "ev"),
+        ("WarningVariable", "wv"),
+        ("InformationVariable", "iv"),
+        ("OutVariable", "ov"),
+        ("OutBuffer", "ob"),
+        ("PipelineVariable", "pv"),
+    ];
+    if function.contains("SupportsShouldProcess = $true") {
+        common.extend([("WhatIf", "wi"), ("Confirm", "cf")]);
+    }
+    out.extend(
+        common
+            .into_iter()
+            .map(|(n, a)| (n.to_owned(), vec![a.to_owned()])),
+    );
+    out
+}
+
+/// The parameter `-typed` binds to, by PowerShell's rule for names
+/// (MergedCommandParameterMetadata.GetMatchingParameter): case-insensitive; a parameter
+/// whose name or alias equals what was typed wins; otherwise every parameter with a name or
+/// alias starting with it matches, and more than one match is an ambiguity error, none a
+/// "parameter cannot be found" error. (Positional binding and parameter sets are not
+/// modelled: AksHci scripts name every parameter.)
+fn bind(params: &[(String, Vec<String>)], typed: &str) -> Result<String, String> {
+    let t = typed.to_lowercase();
+    let names = |p: &(String, Vec<String>)| {
+        std::iter::once(p.0.to_lowercase())
+            .chain(p.1.iter().map(|a| a.to_lowercase()))
+            .collect::<Vec<_>>()
+    };
+    if let Some(p) = params.iter().find(|p| names(p).contains(&t)) {
+        return Ok(p.0.clone());
+    }
+    let matches: Vec<&String> = params
+        .iter()
+        .filter(|p| names(p).iter().any(|n| n.starts_with(&t)))
+        .map(|p| &p.0)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!("a parameter cannot be found that matches -{typed}")),
+        many => Err(format!("-{typed} is ambiguous: {many:?}")),
+    }
+}
+
+/// Each mirrored cmdlet with the AksHci spellings (as in the AksHci documentation) and the
+/// parameter each must reach. -Name is AksHci's cluster name: the kubeconfig context here.
+const AKSHCI: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Add-KubeGmsaCredentialSpec",
+        &[
+            ("Name", "Context"),
+            ("credSpecFilePath", "CredSpecFilePath"),
+            ("credSpecName", "CredSpecName"),
+            ("secretName", "SecretName"),
+            ("secretNamespace", "SecretNamespace"),
+            ("serviceAccount", "ServiceAccount"),
+            ("clusterRoleName", "ClusterRoleName"),
+            ("overwrite", "Overwrite"),
+        ],
+    ),
+    (
+        "Remove-KubeGmsaCredentialSpec",
+        &[
+            ("Name", "Context"),
+            ("credSpecName", "CredSpecName"),
+            ("secretNamespace", "SecretNamespace"),
+            ("serviceAccount", "ServiceAccount"),
+            ("clusterRoleName", "ClusterRoleName"),
+        ],
+    ),
+    (
+        "Add-KubeGmsaRoleBinding",
+        &[
+            ("Name", "Context"),
+            ("clusterRoleName", "ClusterRoleName"),
+            ("serviceAccount", "ServiceAccount"),
+            ("secretNamespace", "SecretNamespace"),
+            ("overwrite", "Overwrite"),
+        ],
+    ),
+    (
+        "Remove-KubeGmsaRoleBinding",
+        &[
+            ("Name", "Context"),
+            ("clusterRoleName", "ClusterRoleName"),
+            ("serviceAccount", "ServiceAccount"),
+            ("secretNamespace", "SecretNamespace"),
+        ],
+    ),
+    (
+        "Test-KubeGmsaAccess",
+        &[
+            ("Name", "Context"),
+            ("credSpecName", "CredSpecName"),
+            ("serviceAccount", "ServiceAccount"),
+            ("secretNamespace", "SecretNamespace"),
+        ],
+    ),
+    ("Install-KubeGmsaWebhook", &[("Name", "Context")]),
+    ("Uninstall-KubeGmsaWebhook", &[("Name", "Context")]),
+    ("Get-KubeGmsaStatus", &[("Name", "Context")]),
+    (
+        "Get-KubeGmsaCredentialSpec",
+        &[("Name", "Context"), ("credSpecName", "CredSpecName")],
+    ),
+];
+
+/// Every AksHci spelling that does not reach its parameter, as "cmdlet -typed: what happens".
+fn binding_problems(dir: &Path) -> Vec<String> {
+    let text = module_scripts(dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let defined = functions(&text);
+    let mut problems = vec![];
+    for (cmdlet, spellings) in AKSHCI {
+        let params = parameters(&defined[*cmdlet]);
+        for (typed, intended) in *spellings {
+            match bind(&params, typed) {
+                Ok(p) if p == *intended => {}
+                Ok(p) => problems.push(format!("{cmdlet} -{typed} binds to -{p}, not -{intended}")),
+                Err(e) => problems.push(format!("{cmdlet}: {e}")),
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn akshci_parameter_names_bind_to_the_intended_parameters() {
+    let problems = binding_problems(&module_dir());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_binding_rule_follows_powershell() {
+    let text = module_scripts(&module_dir())
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let add = parameters(&functions(&text)["Add-KubeGmsaCredentialSpec"]);
+    assert_eq!(bind(&add, "credspecfilepath").unwrap(), "CredSpecFilePath");
+    assert_eq!(bind(&add, "FullName").unwrap(), "CredSpecFilePath");
+    assert_eq!(
+        bind(&add, "Names").unwrap(),
+        "Namespace",
+        "a unique prefix binds"
+    );
+    assert_eq!(bind(&add, "wi").unwrap(), "WhatIf");
+    assert!(bind(&add, "Se").unwrap_err().contains("ambiguous"));
+    assert!(bind(&add, "Nothing")
+        .unwrap_err()
+        .contains("cannot be found"));
+    // Without the alias, AksHci's -Name silently becomes -Namespace (issue 17, item 1).
+    let dir = broken_copy(|t| {
+        if let Some(start) = t.find("function Add-KubeGmsaCredentialSpec {") {
+            let end = start + t[start..].find("\nfunction ").unwrap_or(t.len() - start);
+            let fixed =
+                t[start..end].replacen("[Alias('Name')][string]$Context", "[string]$Context", 1);
+            t.replace_range(start..end, &fixed);
+        }
+    });
+    assert_eq!(
+        binding_problems(dir.path()),
+        vec!["Add-KubeGmsaCredentialSpec -Name binds to -Namespace, not -Context".to_owned()]
+    );
+    // Get-'s old Alias('Name') on -CredSpecName took -Name away from the cluster.
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "[Parameter(Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][string]$CredSpecName",
+            "[Parameter(Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][Alias('Name')][string]$CredSpecName",
+            1,
+        )
+    });
+    assert_eq!(
+        binding_problems(dir.path()),
+        vec!["Get-KubeGmsaCredentialSpec -Name binds to -CredSpecName, not -Context".to_owned()]
+    );
+}
+
+// ---------------------------------------------------------------- CLI words in errors
+
+/// Every flag (`--x`, `--dry-run=server`) and `kubectl gmsa <command>` in the core's
+/// sources, which its messages and hints name.
+fn core_cli_words() -> BTreeSet<String> {
+    let word = Regex::new(r"kubectl gmsa [a-z][a-z-]*|--[a-z][a-z0-9-]*(=[a-z]+)?").unwrap();
+    let mut out = BTreeSet::new();
+    let mut dirs = vec![workspace().join("crates/gmsa/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.extend(word.find_iter(&text).map(|m| m.as_str().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Problems of the module's `$script:CliWords` table against the core's words and the
+/// module's own parameters and cmdlets.
+fn cli_words_problems(dir: &Path, core: &BTreeSet<String>) -> Vec<String> {
+    let text = module_scripts(dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let block = Regex::new(r"(?s)\$script:CliWords = @\{(.*?)\n\}")
+        .unwrap()
+        .captures(&text)
+        .map(|c| c[1].to_owned())
+        .unwrap_or_default();
+    let table: BTreeMap<String, String> = Regex::new(r"'([^']+)'\s*=\s*'([^']*)'")
+        .unwrap()
+        .captures_iter(&block)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let defined = functions(&text);
+    let all_params: BTreeSet<String> = defined
+        .iter()
+        .filter(|(n, _)| n.contains("-KubeGmsa") && !is_private(n))
+        .flat_map(|(_, f)| parameters(f).into_iter().map(|p| p.0))
+        .collect();
+    let mut problems = vec![];
+    for w in core {
+        if !table.contains_key(w) {
+            problems.push(format!(
+                "the core says {w:?}, which $script:CliWords does not translate"
+            ));
+        }
+    }
+    for (cli, ps) in &table {
+        if let Some(param) = ps.strip_prefix('-') {
+            if !all_params.contains(param) {
+                problems.push(format!("{cli} becomes -{param}, which no cmdlet has"));
+            }
+        } else if !ps.is_empty() && !defined.contains_key(ps) {
+            problems.push(format!("{cli} becomes {ps}, which is not a cmdlet"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_cli_word_of_the_core_has_its_powershell_word() {
+    let core = core_cli_words();
+    assert!(
+        core.contains("--context") && core.contains("kubectl gmsa create-account"),
+        "{core:?}"
+    );
+    let problems = cli_words_problems(&module_dir(), &core);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A new flag in a hint fails until it is translated; a translation to a parameter
+    // that does not exist fails too.
+    let mut more = core.clone();
+    more.insert("--brand-new-flag".into());
+    assert_eq!(
+        cli_words_problems(&module_dir(), &more),
+        vec![
+            "the core says \"--brand-new-flag\", which $script:CliWords does not translate"
+                .to_owned()
+        ]
+    );
+    let dir = broken_copy(|t| {
+        *t = t.replacen(
+            "'--context'                    = '-Context'",
+            "'--context'                    = '-Contxt'",
+            1,
+        )
+    });
+    assert_eq!(
+        cli_words_problems(dir.path(), &core),
+        vec!["--context becomes -Contxt, which no cmdlet has".to_owned()]
+    );
 }

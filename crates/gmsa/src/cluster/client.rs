@@ -14,6 +14,7 @@ use crate::outcome::DryRun;
 /// Which cluster to talk to, in kubectl's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Target {
     /// Path of the kubeconfig; default `KUBECONFIG`, then `~/.kube/config`, then in-cluster.
     pub kubeconfig: Option<PathBuf>,

@@ -27,6 +27,7 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 15;
 /// Which domain controller to talk to and how to authenticate. The same for every
 /// directory operation. Its `Debug` shows whether a password is set, never the password.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DirectoryTarget {
     /// `ldaps://host[:port]`, or `ldap://host[:port]` (StartTLS for simple binds; Kerberos
     /// seals the connection itself). Default: `ldap://<domain>`.

@@ -12,6 +12,7 @@ use crate::names;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CheckAccessRequest {
     pub target: Target,
     pub credspec_name: String,

@@ -19,6 +19,7 @@ use crate::progress::Reporter;
 /// For hosts that are not domain joined: the ccg.exe plug-in and the domain-user secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct HostAccountRequest {
     /// Name of the Secret holding the domain user (`domain`, `username`, `password`).
     pub secret_name: String,
@@ -54,6 +55,7 @@ impl HostAccountRequest {
 /// `add-credspec`: the resource, a ClusterRole that may `use` it, and RoleBindings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct AddCredspecRequest {
     pub target: Target,
     pub source: CredspecSource,

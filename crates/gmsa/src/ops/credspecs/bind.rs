@@ -13,6 +13,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct BindRoleRequest {
     pub target: Target,
     /// The cluster role that may `use` the credential spec (as made by add-credspec).
@@ -77,6 +78,7 @@ pub async fn bind_role(req: &BindRoleRequest, reporter: &dyn Reporter) -> Result
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct UnbindRoleRequest {
     pub target: Target,
     pub cluster_role_name: String,

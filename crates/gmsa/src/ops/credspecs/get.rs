@@ -15,6 +15,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct GetRequest {
     pub target: Target,
     /// One credential spec by name; default all.

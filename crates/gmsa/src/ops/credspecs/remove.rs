@@ -16,6 +16,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct RemoveCredspecRequest {
     pub target: Target,
     pub credspec_name: String,

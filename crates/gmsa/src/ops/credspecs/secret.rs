@@ -15,6 +15,7 @@ use crate::progress::Reporter;
 /// serialized back out.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSecretRequest {
     pub target: Target,
     pub secret_name: String,

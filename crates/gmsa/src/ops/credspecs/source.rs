@@ -13,6 +13,7 @@ use crate::names;
 /// Where a credential spec comes from: a file, or the JSON document itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CredspecSource {
     /// Path of a credential spec JSON file.
     pub credspec_file: Option<PathBuf>,
@@ -56,6 +57,7 @@ impl CredspecSource {
 /// Lint credential spec text (or a file).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct LintRequest {
     pub source: CredspecSource,
 }
@@ -96,6 +98,7 @@ pub fn lint(req: &LintRequest) -> Result<LintOutcome> {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct ConvertRequest {
     pub source: CredspecSource,
     /// Resource name; default derived from the account (lower case, `_` to `-`).

@@ -60,6 +60,7 @@ fn finding(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CheckAccountRequest {
     pub directory: DirectoryTarget,
     pub account: String,

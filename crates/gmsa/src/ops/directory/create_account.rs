@@ -14,6 +14,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     pub directory: DirectoryTarget,
     /// The gMSA's name (sAMAccountName without `$`, at most 15 characters).

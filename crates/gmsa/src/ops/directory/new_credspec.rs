@@ -17,6 +17,7 @@ use crate::progress::Reporter;
 /// The ccg.exe plug-in of a credential spec for hosts that are not domain joined.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct PluginRequest {
     pub ccg_plugin: Option<CcgPlugin>,
     pub plugin_guid: Option<String>,
@@ -42,6 +43,7 @@ impl PluginRequest {
 /// credential spec that `New-CredentialSpec` would.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct NewCredspecRequest {
     pub directory: DirectoryTarget,
     /// The gMSA (a trailing `$` is stripped).

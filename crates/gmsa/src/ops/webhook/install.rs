@@ -22,6 +22,7 @@ use crate::progress::Reporter;
 /// Install or upgrade the webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct InstallWebhookRequest {
     pub target: Target,
     /// Name of the webhook (Service, Deployment, configurations); default `gmsa-webhook`.

@@ -23,6 +23,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct RotateCertsRequest {
     pub target: Target,
     pub name: Option<String>,

@@ -18,6 +18,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     pub target: Target,
     pub name: Option<String>,

@@ -14,6 +14,7 @@ use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct UninstallWebhookRequest {
     pub target: Target,
     pub name: Option<String>,
