@@ -6,4 +6,5 @@ mod files;
 mod krew;
 mod secrets;
 mod webhook;
+mod webhook_safety;
 mod wizard;
