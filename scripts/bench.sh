@@ -18,9 +18,14 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-15}
 LARGE=5000
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-command -v hyperfine >/dev/null || { log "installing hyperfine"; apt-get -o DPkg::Lock::Timeout=900 install -y -q hyperfine >/dev/null; }
-command -v kubectl >/dev/null || { log "kubectl is the baseline and is not on PATH"; exit 1; }
+LOG_TAG=bench
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source scripts/lib/apt.sh
+# hyperfine times the commands; kubectl is the baseline (Debian's kubernetes-client if none).
+ensure_pkgs hyperfine
+command -v kubectl >/dev/null || ensure_pkgs kubernetes-client
 
 scripts/test-cluster.sh install
 SMALL_DIR=${TMPDIR:-/tmp}/kubectl-gmsa-bench-small

@@ -14,6 +14,16 @@
 #        this host in bin/<rid>/
 #   scripts/package.sh host [--profile release|debug]
 #        archive + manifest --host-only + module, for this host (what the tests use)
+#   scripts/package.sh native --target TRIPLE --rid RID [--profile release|debug]
+#        build the C-ABI library for TRIPLE into dist/native/RID/ (the release workflow)
+#   scripts/package.sh glibc FILE...
+#        print the highest GLIBC_ symbol version each ELF file needs; fail above 2.28
+#
+# Release builds for a Linux glibc target (*-linux-gnu) are made with `cargo zigbuild`
+# against glibc 2.28 ($GMSA_GLIBC_MAX), so that they load on RHEL 8, Debian 11, Ubuntu 20.04
+# and Amazon Linux 2, and are checked with `glibc` right after. zig (pip package ziglang) and
+# cargo-zigbuild are installed when missing (scripts/lib/deps.sh). Debug builds (the tests')
+# use plain cargo and this host's glibc.
 #
 # DIST (default dist/) sets the output folder. Only the host target can be built on a
 # machine without cross toolchains; the release workflow builds the others.
@@ -24,8 +34,14 @@ DIST=${DIST:-$ROOT/dist}
 BASE_URL=https://github.com/kubectl-gmsa/kubectl-gmsa/releases/download
 HOMEPAGE=https://github.com/kubectl-gmsa/kubectl-gmsa
 
-log() { printf 'package: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=package
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/deps.sh
+source "$ROOT/scripts/lib/deps.sh"
+GLIBC_MAX=${GMSA_GLIBC_MAX:-2.28}
 
 version() {
     awk '/^\[workspace.package\]/ {p=1; next} /^\[/ {p=0} p && /^version *=/ {gsub(/[" ]/, "", $0); split($0, a, "="); print a[2]; exit}' "$ROOT/Cargo.toml"
@@ -46,6 +62,57 @@ archive_name() { # os arch ext
 
 sha256_of() { sha256sum "$1" | awk '{print $1}'; }
 
+# Builds CRATE for TARGET in PROFILE; sets OUTDIR to the folder holding the result. Release
+# builds for *-linux-gnu go through cargo zigbuild against glibc $GLIBC_MAX.
+build_crate() { # CRATE TARGET PROFILE
+    local crate=$1 target=$2 profile=$3 flags=(-p "$1" --quiet)
+    [[ $profile == release ]] && flags+=(--release)
+    OUTDIR=$ROOT/target/$profile
+    if [[ $target == *-linux-gnu && $profile == release ]]; then
+        ensure_zigbuild
+        log "building $crate $VERSION for $target against glibc $GLIBC_MAX (cargo zigbuild, $profile)"
+        cargo zigbuild "${flags[@]}" --target "$target.$GLIBC_MAX"
+        OUTDIR=$ROOT/target/$target/$profile
+        return
+    fi
+    if [[ $target != "$(host_triple)" ]]; then
+        flags+=(--target "$target")
+        OUTDIR=$ROOT/target/$target/$profile
+    fi
+    log "building $crate $VERSION for $target ($profile)"
+    cargo build "${flags[@]}"
+}
+
+# The highest GLIBC_ symbol version FILE needs (empty when none).
+glibc_of() {
+    objdump -T "$1" 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -n 1
+}
+
+cmd_glibc() {
+    [[ $# -gt 0 ]] || die "usage: scripts/package.sh glibc FILE..."
+    command -v objdump >/dev/null || die "objdump is missing (Debian package binutils)"
+    local f v bad=0
+    for f in "$@"; do
+        [[ -f $f ]] || die "no such file: $f"
+        v=$(glibc_of "$f")
+        if [[ -z $v ]]; then
+            log "$f: needs no GLIBC_ symbol version"
+        elif [[ $(printf '%s\n%s\n' "$v" "$GLIBC_MAX" | sort -V | tail -n 1) != "$GLIBC_MAX" ]]; then
+            log "$f: highest GLIBC_ symbol version $v, above $GLIBC_MAX: it will not load on RHEL 8, Debian 11 or Ubuntu 20.04"
+            bad=1
+        else
+            log "$f: highest GLIBC_ symbol version $v (at most $GLIBC_MAX)"
+        fi
+    done
+    [[ $bad -eq 0 ]] || die "built against a glibc newer than $GLIBC_MAX"
+}
+
+# Checks FILE's glibc when it is a release build for a Linux glibc target.
+check_release_glibc() { # FILE TARGET PROFILE
+    [[ $2 == *-linux-gnu && $3 == release ]] || return 0
+    cmd_glibc "$1"
+}
+
 cmd_archive() {
     local target profile=release
     target=$(host_triple)
@@ -57,17 +124,12 @@ cmd_archive() {
         esac
     done
     read -r os arch ext < <(platform_of "$target") || die "target $target is not in krew/platforms.tsv"
-    local flags=(-p kubectl-gmsa --quiet)
-    [[ $profile == release ]] && flags+=(--release)
-    local outdir=$ROOT/target/$profile
-    if [[ $target != "$(host_triple)" ]]; then
-        flags+=(--target "$target")
-        outdir=$ROOT/target/$target/$profile
-    fi
-    log "building kubectl-gmsa $VERSION for $target ($profile)"
-    cargo build "${flags[@]}"
+    build_crate kubectl-gmsa "$target" "$profile"
+    local outdir=$OUTDIR
     local exe=kubectl-gmsa
     [[ $os == windows ]] && exe=kubectl-gmsa.exe
+    [[ -f $outdir/$exe ]] || die "the build left no $outdir/$exe"
+    check_release_glibc "$outdir/$exe" "$target" "$profile"
     local stage
     stage=$(mktemp -d)
     cp "$outdir/$exe" "$stage/$exe"
@@ -156,19 +218,19 @@ cmd_module() {
     done
     [[ -d "$ROOT/powershell/KubeGmsa" ]] || die "powershell/KubeGmsa does not exist yet"
     [[ -f "$ROOT/crates/gmsa-ffi/Cargo.toml" ]] || die "crates/gmsa-ffi does not exist yet"
-    local flags=(-p gmsa-ffi --quiet)
-    [[ $profile == release ]] && flags+=(--release)
-    log "building the native library ($profile)"
-    cargo build "${flags[@]}"
-    local lib
-    case $(uname -s) in Darwin) lib=libgmsa_ffi.dylib ;; Linux) lib=libgmsa_ffi.so ;; *) lib=gmsa_ffi.dll ;; esac
+    local target lib
+    target=$(host_triple)
+    build_crate gmsa-ffi "$target" "$profile"
+    lib=$(library_file "$target")
+    [[ -f $OUTDIR/$lib ]] || die "the build left no $OUTDIR/$lib"
+    check_release_glibc "$OUTDIR/$lib" "$target" "$profile"
     local stage rid
     stage=$(mktemp -d)
     rid=$(rid_of_host)
     cp -r "$ROOT/powershell/KubeGmsa" "$stage/KubeGmsa"
     rm -rf "$stage/KubeGmsa/bin"
     mkdir -p "$stage/KubeGmsa/bin/$rid"
-    cp "$ROOT/target/$profile/$lib" "$stage/KubeGmsa/bin/$rid/$lib"
+    cp "$OUTDIR/$lib" "$stage/KubeGmsa/bin/$rid/$lib"
     cp "$ROOT/LICENSE" "$stage/KubeGmsa/LICENSE"
     mkdir -p "$DIST"
     local name=KubeGmsa_v$VERSION.zip
@@ -184,6 +246,37 @@ for d, _, fs in sorted(os.walk("KubeGmsa")):
     echo "$DIST/$name"
 }
 
+# The C-ABI library's file name for a target triple.
+library_file() {
+    case $1 in
+    *-apple-*) echo libgmsa_ffi.dylib ;;
+    *-windows-*) echo gmsa_ffi.dll ;;
+    *) echo libgmsa_ffi.so ;;
+    esac
+}
+
+cmd_native() {
+    local target='' rid='' profile=release
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --target) target=$2; shift 2 ;;
+            --rid) rid=$2; shift 2 ;;
+            --profile) profile=$2; shift 2 ;;
+            *) die "unknown option $1" ;;
+        esac
+    done
+    [[ -n $target && -n $rid ]] || die "usage: scripts/package.sh native --target TRIPLE --rid RID"
+    build_crate gmsa-ffi "$target" "$profile"
+    local lib
+    lib=$(library_file "$target")
+    [[ -f $OUTDIR/$lib ]] || die "the build left no $OUTDIR/$lib: refusing to ship an empty native/$rid"
+    check_release_glibc "$OUTDIR/$lib" "$target" "$profile"
+    mkdir -p "$DIST/native/$rid"
+    cp "$OUTDIR/$lib" "$DIST/native/$rid/$lib"
+    log "wrote $DIST/native/$rid/$lib"
+    echo "$DIST/native/$rid/$lib"
+}
+
 cmd_host() {
     cmd_archive "$@"
     cmd_manifest --host-only
@@ -197,6 +290,8 @@ case ${1:-} in
     manifest) shift; cmd_manifest "$@" ;;
     module) shift; cmd_module "$@" ;;
     host) shift; cmd_host "$@" ;;
+    native) shift; cmd_native "$@" ;;
+    glibc) shift; cmd_glibc "$@" ;;
     version) echo "$VERSION" ;;
     *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
 esac

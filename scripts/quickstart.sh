@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # quickstart.sh: the main job, end to end, on this machine. Starts a local Kubernetes API
-# server (scripts/test-cluster.sh) and, where Samba is installed, the local test domain
+# server (scripts/test-cluster.sh) and, where Samba is (or can be) installed, the local test domain
 # controller (scripts/test-dc.sh); installs the gMSA webhook's objects without waiting (the
 # local server has no nodes to run it); generates the credential spec of gMSA QuickWebApp01
 # from the DC (creating the gMSA the first time), or loads the sample file when there is no
 # DC; adds it for service account `app` in namespace `shop`; and shows `status`, `get` and
 # the access check. Then it says how to point the same commands at your own cluster.
 # Every step is idempotent: re-running it changes nothing; if a step fails, fix and re-run.
+# Before building, it installs what it builds and runs with (Debian 12, as root or with sudo),
+# through the same helpers as the tests (scripts/lib/deps.sh), and says what it installs.
 # The API server keeps running in $GMSA_TEST_CLUSTER_DIR (default /tmp/kubectl-gmsa-quickstart).
 # GMSA_QUICKSTART_DC=sample skips the domain controller and uses the sample file.
 set -euo pipefail
@@ -21,14 +23,49 @@ note() { printf '%s\n' "$*" >&2; }
 STEP="starting"
 trap 'note "quickstart: failed while ${STEP}; nothing is left half-made (every step is an idempotent apply): fix the cause and run it again"' ERR
 
+LOG_TAG=quickstart
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source scripts/lib/apt.sh
+# shellcheck source-path=SCRIPTDIR source=lib/deps.sh
+source scripts/lib/deps.sh
+
+command -v cargo >/dev/null || die "cargo is not on PATH: install Rust first (https://rustup.rs), then run this again"
+
+# The domain controller: the local test DC where Samba is (or can be) installed, else the sample.
+USE_DC=1
+if [[ ${GMSA_QUICKSTART_DC:-} == sample ]]; then
+    USE_DC=
+elif ! can_install_pkgs && ! { PATH=$PATH:/usr/sbin:/sbin command -v samba >/dev/null 2>&1 && command -v samba-tool >/dev/null 2>&1; }; then
+    USE_DC=
+fi
+
+say "0. Install what building and running need (what is missing only)"
+note "- build: ${BUILD_PKGS[*]} (Debian packages)"
+note "- the local API server: etcd-server, and kube-apiserver built once from Debian's kubernetes source package (cached in ~/.cache/kubectl-gmsa)"
+if [[ -n $USE_DC ]]; then
+    note "- the local test domain controller: Samba 4.22 (bookworm-backports; else Debian 12's), ldap-utils, krb5-user, bind9-dnsutils"
+fi
+STEP="installing the build dependencies"
+install_build_deps
 STEP="installing the API server"
 scripts/test-cluster.sh install
+if [[ -n $USE_DC ]]; then
+    STEP="installing Samba"
+    if ! scripts/test-dc.sh install; then
+        note "quickstart: Samba could not be installed (see above); using the sample credential spec instead"
+        USE_DC=
+    fi
+fi
+
 export GMSA_TEST_CLUSTER_DIR=${GMSA_TEST_CLUSTER_DIR:-${TMPDIR:-/tmp}/kubectl-gmsa-quickstart}
 STEP="starting the API server"
 KUBECONFIG=$(scripts/test-cluster.sh ensure)
 export KUBECONFIG
 STEP="building kubectl-gmsa"
 # The same build as the tests make (scripts/test.sh), so that nothing is rebuilt after them.
+log "building kubectl-gmsa (the first build takes several minutes)"
 cargo build --quiet --workspace --bins
 BIN=$PWD/target/debug/kubectl-gmsa
 run() { printf '$ kubectl gmsa %s\n' "$*" >&2; "$BIN" "$@"; }
@@ -52,22 +89,19 @@ apply_core() { # PATH BODY
     rm -f "$WORK/auth.header"
 }
 
-# The domain controller: the local test DC where Samba is installed, else the sample file.
 ACCOUNT=QuickWebApp01
 SAMPLE=examples/credspecs/webapp01-domain-joined.json
 DC_ENV=
 STEP="starting the test domain controller"
 if [[ ${GMSA_QUICKSTART_DC:-} == sample ]]; then
     note "quickstart: GMSA_QUICKSTART_DC=sample: using the sample credential spec $SAMPLE"
-elif PATH=$PATH:/usr/sbin:/sbin command -v samba >/dev/null 2>&1 && command -v samba-tool >/dev/null 2>&1; then
-    if DC_ENV=$(scripts/test-dc.sh ensure); then
-        :
-    else
-        DC_ENV=
-        note "quickstart: the test domain controller did not start (see above); using the sample credential spec instead"
-    fi
+elif [[ -z $USE_DC ]]; then
+    note "quickstart: Samba cannot be installed here (scripts/test-dc.sh install needs Debian's apt as root), so there is no domain controller to ask: using the sample credential spec $SAMPLE"
+elif DC_ENV=$(scripts/test-dc.sh ensure); then
+    :
 else
-    note "quickstart: Samba is not installed here (scripts/test-dc.sh install installs it), so there is no domain controller to ask: using the sample credential spec $SAMPLE"
+    DC_ENV=
+    note "quickstart: the test domain controller did not start (see above); using the sample credential spec instead"
 fi
 
 say "1. Install the webhook's CRD, RBAC, TLS and configurations (no wait: no nodes here)"

@@ -30,8 +30,9 @@ SERVICE_CIDR=127.0.100.0/24
 USERS=(admin alice bob carol)
 READY_TIMEOUT=60
 
-log() { printf 'test-cluster: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=test-cluster
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "${BASH_SOURCE[0]%/*}/lib/common.sh"
 
 usage() {
     sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2
@@ -42,43 +43,13 @@ usage() {
 
 # shellcheck source-path=SCRIPTDIR source=lib/apt.sh
 source "${BASH_SOURCE[0]%/*}/lib/apt.sh"
-ensure_pkgs() {
-    local p missing=()
-    for p in "$@"; do
-        pkg_installed "$p" || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    apt_update
-    log "installing ${missing[*]}"
-    apt_get install --no-install-recommends "${missing[@]}"
-}
-
 # Makes `apt-get source kubernetes` possible: adds a deb-src copy of the
 # machine's bookworm entry (Debian's archive only) when no deb-src exists.
 ensure_deb_src() {
     if apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes$'; then
         return 0
     fi
-    local src=/etc/apt/sources.list.d/debian.sources entry=
-    if [[ -r $src ]]; then
-        # The deb822 stanza whose Suites include "bookworm", as deb-src of bookworm.
-        entry=$(awk -v RS= '
-            $0 ~ /(^|\n)Suites:([^\n]*[ \t])?bookworm([ \t]|\n|$)/ {
-                n = split($0, l, "\n")
-                for (i = 1; i <= n; i++) {
-                    if (l[i] ~ /^Types:/) l[i] = "Types: deb-src"
-                    else if (l[i] ~ /^Suites:/) l[i] = "Suites: bookworm"
-                    print l[i]
-                }
-                exit
-            }' "$src")
-    fi
-    if [[ -z $entry ]]; then
-        entry=$'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg'
-    fi
-    log "adding deb-src entry $DEB_SRC_LIST"
-    printf '%s\n' "$entry" | as_root tee "$DEB_SRC_LIST" >/dev/null
-    APT_UPDATED=
+    add_apt_source "$DEB_SRC_LIST" deb-src bookworm
     apt_update
     apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes$' \
         || die "source package kubernetes still not available after adding $DEB_SRC_LIST"
@@ -177,59 +148,29 @@ cmd_install() {
 
 # ---------------------------------------------------------------- cluster ---
 
-resolve_dir() {
-    local dir=${1:-${GMSA_TEST_CLUSTER_DIR:-${TMPDIR:-/tmp}/kubectl-gmsa-test-cluster}}
-    mkdir -p "$dir"
-    (cd "$dir" && pwd)
-}
-
-# True if $1 is a live (not zombie) process whose command line mentions $2.
-is_our_process() {
-    local pid=$1 dir=$2 state
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ $state != Z && $state != X ]] || return 1
-    tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/"
-}
+cluster_dir() { resolve_dir "${1:-}" "${GMSA_TEST_CLUSTER_DIR:-${TMPDIR:-/tmp}/kubectl-gmsa-test-cluster}"; }
 
 # Is the process of a pid file still running (whatever it runs yet)?
 alive() {
-    local f=$1/$2.pid pid state
-    [[ -f $f ]] || return 1
-    pid=$(<"$f")
-    kill -0 "$pid" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ $state != Z && $state != X ]]
+    local f=$1/$2.pid
+    [[ -f $f ]] && pid_alive "$(<"$f")"
 }
+# The pid of NAME in DIR, if it runs there (its command line mentions DIR).
 pid_of() {
     local f=$1/$2.pid pid
     [[ -f $f ]] || return 1
     pid=$(<"$f")
-    is_our_process "$pid" "$1" || return 1
+    pid_mentions "$pid" "$1" || return 1
     printf '%s\n' "$pid"
 }
 
-# Stops $2 of DIR $1: SIGTERM, then SIGKILL after $3 seconds.
-stop_one() {
-    local dir=$1 name=$2 grace=$3 pid i
-    if pid=$(pid_of "$dir" "$name"); then
-        log "stopping $name (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < grace * 10; i++)); do
-            is_our_process "$pid" "$dir" || break
-            sleep 0.1
-        done
-        if is_our_process "$pid" "$dir"; then
-            log "$name did not exit in $grace s; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do
-                is_our_process "$pid" "$dir" || break
-                sleep 0.1
-            done
-        fi
+# Stops NAME of DIR: SIGTERM, then SIGKILL after GRACE seconds.
+stop_one() { # DIR NAME GRACE
+    local pid
+    if pid=$(pid_of "$1" "$2"); then
+        stop_with_grace "$2" "$pid" "$3" pid_mentions "$1"
     fi
-    rm -f "$dir/$name.pid"
+    rm -f "$1/$2.pid"
 }
 
 stop_processes() {
@@ -293,15 +234,6 @@ readyz() {
     [[ $(curl -s --max-time 5 --cacert "$ca" \
         -H "Authorization: Bearer $(token_of "$dir" admin)" \
         "https://127.0.0.1:$APISERVER_PORT/readyz" 2>/dev/null) == ok ]]
-}
-
-# True if a socket other than a TIME_WAIT one (state 06, which does not stop
-# a listener from binding) has local port $1.
-port_in_use() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h && $4 != "06") found = 1 }
-        END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # A port that nothing uses, below the kernel's ephemeral range, not in $@.
@@ -443,7 +375,7 @@ write_kubeconfig() {
 
 cmd_ensure() {
     local dir _ started
-    dir=$(resolve_dir "${1:-}")
+    dir=$(cluster_dir "${1:-}")
     chmod 0700 "$dir"
     exec 9>"$dir/lock"
     flock 9

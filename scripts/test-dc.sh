@@ -14,7 +14,7 @@
 #   scripts/test-dc.sh install          install what is missing (Samba 4.22 from
 #                                       bookworm-backports when available, else 4.17),
 #                                       and the Kerberos build dependencies
-#   scripts/test-dc.sh install-build-deps  only libkrb5-dev, libclang-dev, pkg-config
+#   scripts/test-dc.sh install-build-deps  only what building needs (scripts/lib/deps.sh)
 #   scripts/test-dc.sh ensure [DIR]     provision once and start unless running;
 #                                       prints the env file's path on stdout
 #   scripts/test-dc.sh start [DIR]      same as ensure
@@ -37,8 +37,9 @@ FQDN=$HOST.$DNS_DOMAIN
 BASE_DN=DC=gmsa,DC=test
 READY_TIMEOUT=90
 
-log() { printf 'test-dc: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=test-dc
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "${BASH_SOURCE[0]%/*}/lib/common.sh"
 
 usage() {
     sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2
@@ -49,30 +50,13 @@ usage() {
 
 # shellcheck source-path=SCRIPTDIR source=lib/apt.sh
 source "${BASH_SOURCE[0]%/*}/lib/apt.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/deps.sh
+source "${BASH_SOURCE[0]%/*}/lib/deps.sh"
+
 # Adds a bookworm-backports copy of the machine's bookworm entry (Debian's
 # archive only). Returns 1 when backports cannot be used.
 ensure_backports() {
-    if [[ ! -f $BACKPORTS_LIST ]]; then
-        local src=/etc/apt/sources.list.d/debian.sources entry=
-        if [[ -r $src ]]; then
-            entry=$(awk -v RS= '
-                $0 ~ /(^|\n)Types:[^\n]*deb([ \t]|\n|$)/ && $0 ~ /(^|\n)Suites:([^\n]*[ \t])?bookworm([ \t]|\n|$)/ {
-                    n = split($0, l, "\n")
-                    for (i = 1; i <= n; i++) {
-                        if (l[i] ~ /^Types:/) l[i] = "Types: deb"
-                        else if (l[i] ~ /^Suites:/) l[i] = "Suites: bookworm-backports"
-                        print l[i]
-                    }
-                    exit
-                }' "$src")
-        fi
-        if [[ -z $entry ]]; then
-            entry=$'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg'
-        fi
-        log "adding apt source $BACKPORTS_LIST"
-        printf '%s\n' "$entry" | as_root tee "$BACKPORTS_LIST" >/dev/null
-        APT_UPDATED=
-    fi
+    add_apt_source "$BACKPORTS_LIST" deb bookworm-backports
     apt_update
     local policy
     policy=$(apt-cache policy samba-ad-dc 2>/dev/null || true)
@@ -101,7 +85,7 @@ cmd_install() {
         fi
     fi
     local samba_pkgs=(samba-ad-dc samba-ad-provision samba python3-samba ldb-tools winbind samba-common-bin samba-dsdb-modules)
-    local base_pkgs=(ldap-utils krb5-user)
+    local base_pkgs=(ldap-utils krb5-user bind9-dnsutils)
     local minor
     minor=$(samba_minor || true)
     if [[ -z $minor ]] || { [[ $minor -lt 422 ]] && [[ ${GMSA_TEST_DC_SAMBA:-} != bookworm ]]; } || ! pkg_installed samba-ad-provision; then
@@ -120,21 +104,10 @@ cmd_install() {
         apt_update
         apt_get install --no-install-recommends "${missing[@]}"
     fi
-    cmd_install_build_deps
+    install_build_deps
     # Debian's packages start a system-wide Samba; this machine's DC is ours.
     if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
         as_root systemctl disable --now samba-ad-dc smbd nmbd winbind >/dev/null 2>&1 || true
-    fi
-}
-
-# Installs the build dependencies of ldap3's `gssapi` feature.
-cmd_install_build_deps() {
-    local missing=() p
-    for p in libkrb5-dev libclang-dev pkg-config; do pkg_installed "$p" || missing+=("$p"); done
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        apt_update
-        log "installing ${missing[*]}"
-        apt_get install --no-install-recommends "${missing[@]}"
     fi
 }
 
@@ -142,57 +115,22 @@ cmd_install_build_deps() {
 
 default_dir() { printf '%s\n' "${GMSA_TEST_DC_DIR:-${TMPDIR:-/tmp}/kubectl-gmsa-test-dc}"; }
 
-resolve_dir() {
-    local dir=${1:-$(default_dir)}
-    mkdir -p "$dir"
-    (cd "$dir" && pwd)
-}
-
-# True if $1 is a live (not zombie) process running in directory $2. (Samba
-# rewrites its command line, so the working directory, set by start_samba,
-# is what identifies our DC.)
-is_our_process() {
-    local pid=$1 dir=$2 state
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ $state != Z && $state != X ]] || return 1
-    [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$dir" ]]
-}
-
+# (Samba rewrites its command line, so the working directory, set by start_samba, is what
+# identifies our DC: pid_runs_in.)
 samba_pid() {
     local f=$1/samba.pid pid
     [[ -f $f ]] || return 1
     pid=$(<"$f")
-    is_our_process "$pid" "$1" || return 1
+    pid_runs_in "$pid" "$1" || return 1
     printf '%s\n' "$pid"
 }
 
 stop_samba() {
-    local dir=$1 pid i
+    local dir=$1 pid
     if pid=$(samba_pid "$dir"); then
-        log "stopping samba (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 300; i++)); do
-            is_our_process "$pid" "$dir" || break
-            sleep 0.1
-        done
-        if is_our_process "$pid" "$dir"; then
-            log "samba did not exit in 30 s; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do
-                is_our_process "$pid" "$dir" || break
-                sleep 0.1
-            done
-        fi
+        stop_with_grace samba "$pid" 30 pid_runs_in "$dir"
     fi
     rm -f "$dir/samba.pid"
-}
-
-port_in_use() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # A UTF-16LE, quoted, base64 unicodePwd value for an LDIF.
@@ -359,6 +297,83 @@ start_samba() {
     return 1
 }
 
+# Prints the answers of the DC's DNS server on 127.0.0.1 to a query for NAME of TYPE.
+dns_query() { # NAME TYPE
+    dig +short +time=2 +tries=1 @127.0.0.1 "$1" "$2" 2>/dev/null
+}
+
+# True when the DC's DNS server answers with the records the tests need: the A record of
+# dc1.gmsa.test (127.0.0.1) and the SRV records that point at it (LDAP and Kerberos).
+dns_records_ok() {
+    local a srv
+    a=$(dns_query "$FQDN" A) && [[ $a == 127.0.0.1 ]] || return 1
+    for srv in _ldap._tcp _kerberos._tcp _ldap._tcp.dc._msdcs; do
+        [[ $(dns_query "$srv.$DNS_DOMAIN" SRV) == *" $FQDN." ]] || return 1
+    done
+}
+
+# Writes the DC's own A record (dc1.gmsa.test -> 127.0.0.1) into the domain's DNS zone in
+# sam.ldb, unless it is there. Provisioning does not add it for a loopback address, and the
+# dnsupdate service that normally adds it is not run here; `samba-tool dns add` goes through
+# the DNS RPC server, which this DC (Samba 4.22, `server services = rpc, ...`, one process)
+# was measured not to serve at all ("transport-connection attempt was refused", for minutes).
+# Written as the system session with Samba's own Python (no password involved).
+add_a_record() {
+    local dir=$1
+    /usr/bin/python3 - "$dir/samba/etc/smb.conf" "$dir/samba/private/sam.ldb" "$HOST" "$DNS_DOMAIN" "$BASE_DN" <<'PYEOF'
+import sys
+import ldb
+from samba.auth import system_session
+from samba.dnsserver import ARecord
+from samba.ndr import ndr_pack
+from samba.param import LoadParm
+from samba.samdb import SamDB
+
+conf, sam, host, domain, base = sys.argv[1:]
+lp = LoadParm()
+lp.load(conf)
+db = SamDB(url=sam, session_info=system_session(), lp=lp)
+dn = "DC=%s,DC=%s,CN=MicrosoftDNS,DC=DomainDnsZones,%s" % (host, domain, base)
+try:
+    db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=["dn"])
+    sys.exit(0)
+except ldb.LdbError as e:
+    if e.args[0] != ldb.ERR_NO_SUCH_OBJECT:
+        raise
+msg = ldb.Message(ldb.Dn(db, dn))
+msg["objectClass"] = ["top", "dnsNode"]
+msg["dnsRecord"] = ldb.MessageElement([ndr_pack(ARecord("127.0.0.1"))], ldb.FLAG_MOD_ADD, "dnsRecord")
+db.add(msg)
+print("added")
+PYEOF
+}
+
+# Makes sure the DNS server on 127.0.0.1 answers with the DC's records (its A record and the
+# SRV records pointing at it), adding the A record when missing. On a first start the DNS
+# server may answer a moment after LDAP: wait up to DNS_TIMEOUT seconds, then fail loudly.
+DNS_TIMEOUT=60
+ensure_dns_records() {
+    local dir=$1 deadline=$((SECONDS + DNS_TIMEOUT)) out
+    command -v dig >/dev/null || ensure_pkgs bind9-dnsutils
+    dns_records_ok && return 0
+    if ! out=$(add_a_record "$dir" 2>&1); then
+        printf '%s\n' "$out" | tail -n 10 >&2
+        log "writing the A record of $FQDN into $dir/samba/private/sam.ldb failed"
+        return 1
+    fi
+    [[ $out == added ]] && log "added the A record of $FQDN (127.0.0.1)"
+    until dns_records_ok; do
+        if ((SECONDS >= deadline)); then
+            log "DNS on 127.0.0.1 does not answer with the DC's records within ${DNS_TIMEOUT}s:"
+            log "  $FQDN A: $(dns_query "$FQDN" A | tr '\n' ' ')"
+            log "  _ldap._tcp.$DNS_DOMAIN SRV: $(dns_query "_ldap._tcp.$DNS_DOMAIN" SRV | tr '\n' ' ')"
+            log "  _kerberos._tcp.$DNS_DOMAIN SRV: $(dns_query "_kerberos._tcp.$DNS_DOMAIN" SRV | tr '\n' ' ')"
+            return 1
+        fi
+        sleep 0.5
+    done
+}
+
 # One `export KEY='value'` line (single quotes, so that DNs keep their commas as is).
 kv() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
@@ -399,7 +414,7 @@ write_env() {
 
 cmd_ensure() {
     local dir started
-    dir=$(resolve_dir "${1:-}")
+    dir=$(resolve_dir "${1:-}" "$(default_dir)")
     chmod 0700 "$dir"
     exec 9>"$dir/lock"
     flock 9
@@ -409,6 +424,8 @@ cmd_ensure() {
         local i
         for ((i = 0; i < 6; i++)); do
             if ldaps_ready "$dir"; then
+                # A DC started by an older version of this script may lack the A record.
+                ensure_dns_records "$dir" || die "the DC's DNS records are missing (above)"
                 printf '%s\n' "$dir/dc.env"
                 return 0
             fi
@@ -438,17 +455,9 @@ cmd_ensure() {
             log "warning: samba_spnupdate failed (log: $dir/spnupdate.log)"
         touch "$dir/spn-updated"
     fi
-    if [[ ! -f $dir/dns-a-added ]]; then
-        # The DC's own A record (normally added by the dnsupdate service), so that the SRV
-        # records' target resolves. The password goes through the environment, not argv.
-        # shellcheck disable=SC1091
-        if (source "$dir/passwords" && PASSWD=$ADMIN_PASSWORD timeout 60 samba-tool dns add 127.0.0.1 "$DNS_DOMAIN" "$HOST" A 127.0.0.1 \
-            -U Administrator -s "$dir/samba/etc/smb.conf") >"$dir/dns-add.log" 2>&1 ||
-            grep -q 'already exists' "$dir/dns-add.log"; then
-            touch "$dir/dns-a-added"
-        else
-            log "warning: adding the A record of $FQDN failed (log: $dir/dns-add.log)"
-        fi
+    if ! ensure_dns_records "$dir"; then
+        stop_samba "$dir"
+        die "the DC's DNS records are missing (above); the DC is stopped: run $0 ensure again, or stop --clean to re-provision"
     fi
     write_env "$dir"
     log "ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s: $dir/dc.env"
@@ -491,7 +500,7 @@ main() {
     shift
     case $cmd in
     install) [[ $# -eq 0 ]] || usage; cmd_install ;;
-    install-build-deps) [[ $# -eq 0 ]] || usage; cmd_install_build_deps ;;
+    install-build-deps) [[ $# -eq 0 ]] || usage; install_build_deps ;;
     ensure | start) [[ $# -le 1 ]] || usage; cmd_ensure "$@" ;;
     stop) cmd_stop "$@" ;;
     env) [[ $# -le 1 ]] || usage; cmd_env "$@" ;;

@@ -8,11 +8,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf 'test: %s\n' "$*" >&2; }
+LOG_TAG=test
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source scripts/lib/apt.sh
+# shellcheck source-path=SCRIPTDIR source=lib/deps.sh
+source scripts/lib/deps.sh
 
+# What building and the tests need (scripts/lib/deps.sh), the API server, and the Samba AD DC
+# for the directory tests.
+install_build_deps
+install_test_deps
 scripts/test-cluster.sh install
-# Samba AD DC for the directory tests, and the Kerberos build dependencies (libkrb5-dev, libclang-dev).
 scripts/test-dc.sh install
+# actionlint for the workflow test (tests/e2e/workflows.rs).
+GMSA_ACTIONLINT=$(ensure_actionlint)
+export GMSA_ACTIONLINT
 # A cluster of this run's own, stopped on exit, unless the caller chose one.
 if [[ -z "${GMSA_TEST_CLUSTER_DIR:-}" ]]; then
     GMSA_TEST_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-gmsa-test.XXXXXX")/cluster

@@ -331,6 +331,7 @@ function New-KubeGmsaDirectoryTarget {
     param(
         [string]$Server,
         [string]$Domain,
+        [string]$DnsServer,
         [string]$CaFile,
         [System.Management.Automation.PSCredential]$Credential,
         [int]$TimeoutSeconds
@@ -338,6 +339,7 @@ function New-KubeGmsaDirectoryTarget {
     $directory = @{}
     if ($Server) { $directory.server = $Server }
     if ($Domain) { $directory.domain = $Domain }
+    if ($DnsServer) { $directory.dns_server = $DnsServer }
     if ($CaFile) { $directory.ca_file = Resolve-KubeGmsaPath $CaFile }
     if ($TimeoutSeconds -gt 0) { $directory.timeout_secs = $TimeoutSeconds }
     if ($null -ne $Credential -and $Credential -ne [System.Management.Automation.PSCredential]::Empty) {
@@ -1098,6 +1100,8 @@ function New-KubeGmsaCredentialSpec {
     'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
     .PARAMETER Domain
     DNS name of the domain (checked against what the server serves).
+    .PARAMETER DnsServer
+    The DNS server ('IP' or 'IP:PORT') that finds the DCs of -Domain when -Server is not given; default $env:GMSA_DNS_SERVER, else the system's.
     .PARAMETER CaFile
     PEM file with the CA certificates to trust; default the system's trust store.
     .PARAMETER Credential
@@ -1130,6 +1134,7 @@ function New-KubeGmsaCredentialSpec {
         [string[]]$AdditionalAccounts = @(),
         [string]$Server,
         [string]$Domain,
+        [string]$DnsServer,
         [string]$CaFile,
         [System.Management.Automation.PSCredential]
         [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
@@ -1151,7 +1156,7 @@ function New-KubeGmsaCredentialSpec {
     }
     if ($CredSpecName) { $request.credspec_name = $CredSpecName }
     try {
-        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -DnsServer $DnsServer -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
         $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_new_credspec' -Request $request -Activity 'Reading the gMSA from the directory'
     } finally {
         if ($request.ContainsKey('directory')) { $request.directory.password = $null }
@@ -1185,6 +1190,8 @@ function Test-KubeGmsaAccount {
     'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
     .PARAMETER Domain
     DNS name of the domain.
+    .PARAMETER DnsServer
+    The DNS server ('IP' or 'IP:PORT') that finds the DCs of -Domain when -Server is not given; default $env:GMSA_DNS_SERVER, else the system's.
     .PARAMETER CaFile
     PEM file with the CA certificates to trust.
     .PARAMETER Credential
@@ -1206,6 +1213,7 @@ function Test-KubeGmsaAccount {
         [Parameter(Mandatory = $true, Position = 0)][string]$AccountName,
         [string]$Server,
         [string]$Domain,
+        [string]$DnsServer,
         [string]$CaFile,
         [System.Management.Automation.PSCredential]
         [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
@@ -1213,7 +1221,7 @@ function Test-KubeGmsaAccount {
     )
     $request = @{ account = $AccountName }
     try {
-        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -DnsServer $DnsServer -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
         $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_check_account' -Request $request -Activity 'Checking the gMSA'
     } finally {
         if ($request.ContainsKey('directory')) { $request.directory.password = $null }
@@ -1251,6 +1259,8 @@ function New-KubeGmsaAccount {
     'ldaps://host[:port]' or 'ldap://host[:port]' (StartTLS); default 'ldap://<Domain>'.
     .PARAMETER Domain
     DNS name of the domain.
+    .PARAMETER DnsServer
+    The DNS server ('IP' or 'IP:PORT') that finds the DCs of -Domain when -Server is not given; default $env:GMSA_DNS_SERVER, else the system's.
     .PARAMETER CaFile
     PEM file with the CA certificates to trust.
     .PARAMETER Credential
@@ -1278,6 +1288,7 @@ function New-KubeGmsaAccount {
         [string]$Path,
         [string]$Server,
         [string]$Domain,
+        [string]$DnsServer,
         [string]$CaFile,
         [System.Management.Automation.PSCredential]
         [System.Management.Automation.Credential()]$Credential = [System.Management.Automation.PSCredential]::Empty,
@@ -1296,7 +1307,7 @@ function New-KubeGmsaAccount {
     if ($CreateGroup) { $request.create_group = $CreateGroup }
     if ($Path) { $request.container = $Path }
     try {
-        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
+        $request.directory = New-KubeGmsaDirectoryTarget -Server $Server -Domain $Domain -DnsServer $DnsServer -CaFile $CaFile -Credential $Credential -TimeoutSeconds $TimeoutSeconds
         $outcome = Invoke-KubeGmsaNative -Cmdlet $PSCmdlet -EntryPoint 'gmsa_create_account' -Request $request -Activity 'Creating the gMSA'
     } finally {
         if ($request.ContainsKey('directory')) { $request.directory.password = $null }

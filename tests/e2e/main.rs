@@ -1,10 +1,13 @@
 //! The end-to-end suite: one test binary, a module per area, against the real test cluster.
+mod anywhere;
 mod credspecs;
 mod directory;
 mod faults;
 mod files;
 mod krew;
+mod release;
 mod secrets;
 mod webhook;
 mod webhook_safety;
 mod wizard;
+mod workflows;

@@ -2,7 +2,9 @@
 //! (started by `scripts/test-cluster.sh ensure`, shared across test processes), a fresh
 //! namespace and unique names per test, an admin client, and running the built CLI.
 
+pub mod dns;
 pub mod krew;
+pub mod layout;
 pub mod proxy;
 
 use std::collections::HashMap;

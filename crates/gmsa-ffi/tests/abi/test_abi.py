@@ -860,6 +860,28 @@ def test_create_check_and_new_credspec_against_the_dc(ctx):
     assert len(ldbsearch(f"(sAMAccountName={name}$)")) == 1
 
 
+def test_new_credspec_finds_the_dc_through_the_requests_dns_server(ctx, monkeypatch):
+    # $GMSA_DNS_SERVER points where nothing answers: only `directory.dns_server` can find the DC.
+    monkeypatch.setenv("GMSA_DNS_SERVER", "127.0.0.1:9")
+    name = unique_account("abd")
+    status, body = call(ctx, "gmsa_create_account", {"directory": directory(), "account": name, "allowed_principals": [dc("GROUP")]})
+    assert status == OK, body
+    by_domain = directory("BOB", domain=dc("DNS_DOMAIN"), dns_server=dc("DNS_SERVER"))
+    del by_domain["server"]
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": by_domain, "account": name})
+    assert status == OK, body
+    assert body["credspec"]["DomainJoinConfig"]["MachineAccountName"] == name
+    # Without it, $GMSA_DNS_SERVER is asked, and the error says where it looked.
+    del by_domain["dns_server"]
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": {**by_domain, "timeout_secs": 2}, "account": name})
+    assert status in (UNREACHABLE, TIMEOUT), body
+    assert "127.0.0.1:9" in body["message"], body
+    # A DNS server that is not an IP address is bad input.
+    status, body = call(ctx, "gmsa_new_credspec", {"directory": {**by_domain, "dns_server": "dc1.example"}, "account": name})
+    expect_error(status, body, INVALID_INPUT, "invalid_input")
+    assert "dc1.example" in body["message"], body
+
+
 def test_a_wrong_bind_password_is_unauthorized_and_never_echoed(ctx):
     name = unique_account("abw")
     wrong = "Wrong-Bind-Password-" + name
@@ -874,6 +896,37 @@ def test_a_wrong_bind_password_is_unauthorized_and_never_echoed(ctx):
         assert wrong not in text and "Wrong-Bind" not in text, text
         assert_no_secret(text)
     assert ldbsearch(f"(sAMAccountName={name}$)") == [], "a refused bind wrote something"
+
+
+def kinit(who, cache):
+    """A Kerberos ticket of the test realm for `who` in the cache `cache` (the password goes on kinit's stdin)."""
+    user, pw = login(who)
+    principal = user.split("@")[0] + "@" + dc("REALM")
+    env = {**ENV, "KRB5_CONFIG": dc("KRB5_CONFIG"), "KRB5CCNAME": cache}
+    out = subprocess.run(["kinit", principal], input=pw + "\n", env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_without_a_credential_the_library_binds_with_kerberos(ctx, tmp_path, monkeypatch):
+    # What the cmdlets do without -Credential: no user, no password, the caller's Kerberos ticket.
+    cache = f"FILE:{tmp_path / 'ccache'}"
+    kinit("ALICE", cache)
+    monkeypatch.setenv("KRB5_CONFIG", dc("KRB5_CONFIG"))
+    monkeypatch.setenv("KRB5CCNAME", cache)
+    name = unique_account("abk")
+    # ldap:// (Kerberos sealing) and ldaps:// (Kerberos inside TLS).
+    for kerberos in [{"server": dc("LDAP_URL")}, {"server": dc("LDAPS_URL"), "ca_file": dc("CA")}]:
+        status, text = call_raw(ctx, "gmsa_check_account", json.dumps({"directory": kerberos, "account": name}).encode())
+        assert status == OK, text
+        assert_no_secret(text)
+        body = json.loads(text)
+        assert body["bound_as"].lower().endswith("\\alice"), body
+        assert check_named(body, "exists") == "fail", body
+    # No ticket: unauthorized, with the hint to get one.
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{tmp_path / 'none'}")
+    status, body = call(ctx, "gmsa_check_account", {"directory": {"server": dc("LDAP_URL")}, "account": name})
+    expect_error(status, body, UNAUTHORIZED, "unauthorized")
+    assert "kinit" in body["hint"], body
 
 
 def test_directory_bad_input_gives_the_documented_status(ctx, tmp_path):

@@ -169,6 +169,16 @@ fn home_kubeconfig() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".kube").join("config"))
 }
 
+/// The kubeconfig's current context (what `connect` uses without --context), found the way
+/// `connect` finds the kubeconfig; `None` when there is none.
+pub fn current_context(target: &Target) -> Option<String> {
+    let kc = match &target.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok()?,
+        None => Kubeconfig::read().ok()?,
+    };
+    kc.current_context
+}
+
 /// Connect unless this is a client-side dry run. The default namespace still comes from
 /// the kubeconfig when one can be loaded.
 pub(crate) async fn connect_for(target: &Target, dry_run: DryRun) -> Result<Option<Cluster>> {

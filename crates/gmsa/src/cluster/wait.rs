@@ -1,5 +1,6 @@
-//! Waiting on the cluster: a Deployment's rollout, with a diagnosis (conditions, pods'
-//! waiting reasons, warning events) when it does not finish in time.
+//! Waiting on the cluster: the credential spec CRD served, and a Deployment's rollout, with
+//! a diagnosis (conditions, pods' waiting reasons, warning events) when it does not finish
+//! in time.
 
 use std::time::{Duration, Instant};
 
@@ -217,6 +218,40 @@ async fn diagnose(cluster: &Cluster, names: &Names, d: &Value) -> Vec<String> {
         why.push("  no pods exist for it: is the cluster's controller manager running, and may the namespace create pods (quota, admission)?".into());
     }
     why
+}
+
+/// Whether the cluster serves the credential spec API (`/apis/<group>/<version>`).
+pub async fn crd_served(cluster: &Cluster) -> bool {
+    let path = format!(
+        "/apis/{}/{}",
+        crate::credspec::GROUP,
+        crate::credspec::VERSION
+    );
+    let Ok(request) = http::Request::get(path).body(Vec::new()) else {
+        return false;
+    };
+    cluster.client.request_text(request).await.is_ok()
+}
+
+/// A CRD just created is served a moment later: wait for it, at most `timeout`.
+pub async fn wait_crd_served(cluster: &Cluster, timeout: Duration) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        if crd_served(cluster).await {
+            return Ok(());
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "failed to see the CRD {} served within {} s",
+                    crate::credspec::CRD_NAME,
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[cfg(test)]

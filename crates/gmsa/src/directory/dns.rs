@@ -1,23 +1,28 @@
 //! Finding a domain controller from the domain name: the DNS SRV records
-//! `_ldap._tcp.dc._msdcs.<domain>` that Active Directory publishes, asked over UDP from the
-//! nameserver in `$GMSA_DNS_SERVER` or the first `nameserver` of /etc/resolv.conf.
-//! A minimal client: one question, SRV and A answers, name compression.
+//! `_ldap._tcp.dc._msdcs.<domain>` that Active Directory publishes, asked with hickory-resolver
+//! of one DNS server: `--dns-server` (the request's `dns_server`), else `$GMSA_DNS_SERVER`,
+//! else the system's resolver configuration. A truncated UDP answer is asked again over TCP,
+//! and each DC's address comes from the same server (the answer's additional section, else an
+//! A/AAAA query), never from the hosts file when a server is named.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use hickory_resolver::config::{
+    LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError, NoRecords};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::TokioResolver;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Overrides the nameserver (`IP` or `IP:PORT`).
+/// Names the DNS server when no `--dns-server` is given (`IP` or `IP:PORT`).
 pub const DNS_SERVER_ENV: &str = "GMSA_DNS_SERVER";
 
-/// An answer: response code, SRV records, and A records by owner name.
-type Answer = (u16, Vec<SrvRecord>, Vec<(String, Ipv4Addr)>);
-
-const TYPE_A: u16 = 1;
-const TYPE_SRV: u16 = 33;
-
-/// One SRV answer, with the addresses the server sent along for its target.
+/// One SRV answer, with the addresses the same DNS server gave for its target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrvRecord {
     pub priority: u16,
@@ -27,238 +32,339 @@ pub struct SrvRecord {
     pub addresses: Vec<IpAddr>,
 }
 
-/// The nameserver to ask.
-pub fn nameserver() -> Option<SocketAddr> {
-    if let Ok(v) = std::env::var(DNS_SERVER_ENV) {
-        if let Ok(a) = v.parse::<SocketAddr>() {
-            return Some(a);
-        }
-        if let Ok(ip) = v.parse::<IpAddr>() {
-            return Some(SocketAddr::new(ip, 53));
-        }
+/// A DNS server as the user writes it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 by default).
+/// A host name is refused: finding it would need DNS already.
+pub fn parse_server(text: &str) -> Result<SocketAddr> {
+    let t = text.trim();
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("invalid DNS server \"{text}\": {why}"),
+        )
+        .with_hint("give the DNS server as IP or IP:PORT, for example 10.0.0.10 or 10.0.0.10:53")
+    };
+    let addr = if let Ok(a) = t.parse::<SocketAddr>() {
+        a
+    } else if let Ok(ip) = t
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .unwrap_or(t)
+        .parse::<IpAddr>()
+    {
+        SocketAddr::new(ip, 53)
+    } else {
+        return Err(bad(
+            "not an IP address (a host name would need DNS to find)",
+        ));
+    };
+    if addr.port() == 0 {
+        return Err(bad("port 0"));
     }
-    let conf = std::fs::read_to_string("/etc/resolv.conf").ok()?;
-    conf.lines()
-        .filter_map(|l| l.trim().strip_prefix("nameserver"))
-        .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-        .map(|ip| SocketAddr::new(ip, 53))
-        .next()
+    Ok(addr)
 }
 
-pub(crate) fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
-    let mut q = Vec::with_capacity(name.len() + 18);
-    q.extend_from_slice(&id.to_be_bytes());
-    q.extend_from_slice(&0x0100u16.to_be_bytes()); // recursion desired
-    q.extend_from_slice(&1u16.to_be_bytes());
-    q.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    for label in name.trim_end_matches('.').split('.') {
-        q.push(label.len() as u8);
-        q.extend_from_slice(label.as_bytes());
+/// The DNS server named by `flag` (`--dns-server`), else by `$GMSA_DNS_SERVER`; `None` means
+/// the system's resolver configuration.
+pub fn chosen_server(flag: Option<&str>) -> Result<Option<SocketAddr>> {
+    if let Some(f) = flag.filter(|f| !f.trim().is_empty()) {
+        return parse_server(f).map(Some);
     }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes()); // IN
-    q
+    match std::env::var(DNS_SERVER_ENV) {
+        Ok(v) if !v.trim().is_empty() => parse_server(&v)
+            .map(Some)
+            .map_err(|e| e.context(format_args!("read ${DNS_SERVER_ENV}"))),
+        _ => Ok(None),
+    }
 }
 
-fn read_name(msg: &[u8], mut pos: usize) -> std::result::Result<(String, usize), String> {
-    let mut labels: Vec<String> = vec![];
-    let mut end = None;
-    for _ in 0..64 {
-        let len = *msg.get(pos).ok_or("truncated name")? as usize;
-        if len & 0xC0 == 0xC0 {
-            let next = *msg.get(pos + 1).ok_or("truncated pointer")? as usize;
-            end.get_or_insert(pos + 2);
-            pos = ((len & 0x3F) << 8) | next;
+/// Best first: lowest priority, then highest weight (stable for equal ones).
+pub fn order(records: &mut [SrvRecord]) {
+    records.sort_by(|a, b| a.priority.cmp(&b.priority).then(b.weight.cmp(&a.weight)));
+}
+
+/// The A and AAAA records among `records` whose owner is `target`.
+pub fn addresses_of(target: &Name, records: &[Record]) -> Vec<IpAddr> {
+    records
+        .iter()
+        .filter(|r| &r.name == target)
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A name as users read it: no trailing dot.
+fn plain(name: &Name) -> String {
+    name.to_ascii().trim_end_matches('.').to_owned()
+}
+
+/// A resolver that asks `server` only (UDP, then TCP when the answer is truncated), or the
+/// system's configured servers; with a description of where it asks, for messages.
+fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResolver, String)> {
+    let (config, mut opts, hosts, at) = match server {
+        Some(addr) => {
+            let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+            for c in &mut ns.connections {
+                c.port = addr.port();
+            }
+            let config = ResolverConfig::from_name_servers(vec![ns]);
+            (
+                config,
+                ResolverOpts::default(),
+                ResolveHosts::Never,
+                addr.to_string(),
+            )
+        }
+        None => {
+            let (config, opts) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("no DNS server to find a domain controller with: {e}"),
+                )
+                .with_hint(format!(
+                    "pass --dns-server IP[:PORT] (or set ${DNS_SERVER_ENV}), or --server ldaps://<dc>"
+                ))
+            })?;
+            if config.name_servers().is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    "no DNS server to find a domain controller with",
+                )
+                .with_hint(format!(
+                    "pass --dns-server IP[:PORT] (or set ${DNS_SERVER_ENV}), or --server ldaps://<dc>"
+                )));
+            }
+            let mut ips: Vec<String> = vec![];
+            for ns in config.name_servers() {
+                let ip = ns.ip.to_string();
+                if !ips.contains(&ip) {
+                    ips.push(ip);
+                }
+            }
+            let at = format!("the system's DNS server {}", ips.join(", "));
+            (config, opts, ResolveHosts::Auto, at)
+        }
+    };
+    opts.timeout = timeout;
+    opts.attempts = 1;
+    opts.use_hosts_file = hosts;
+    opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+    *builder.options_mut() = opts;
+    let resolver = builder.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("failed to set up the DNS resolver: {e}"),
+        )
+    })?;
+    Ok((resolver, at))
+}
+
+fn hint() -> String {
+    format!("pass --dns-server IP[:PORT] (or set ${DNS_SERVER_ENV}) with a DNS server of the domain, or --server ldaps://<dc>")
+}
+
+/// A resolver error in our words.
+fn dns_error(e: NetError, name: &str, domain: &str, at: &str) -> Error {
+    match e {
+        NetError::Dns(DnsError::NoRecordsFound(nr)) => {
+            let why = if nr.response_code == ResponseCode::NXDomain {
+                "no such name"
+            } else {
+                "no SRV records"
+            };
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no domain controller found for {domain}: {name} has {why} at {at}"),
+            )
+            .with_hint("check the domain name, or pass --server ldaps://<dc>")
+        }
+        NetError::Timeout => Error::new(
+            ErrorKind::Timeout,
+            format!("{at} did not answer the DNS query for {name}"),
+        )
+        .with_hint(hint()),
+        NetError::Truncated => Error::new(
+            ErrorKind::Unreachable,
+            format!("{at} sent a truncated answer for {name}, even over TCP"),
+        )
+        .with_hint(hint()),
+        NetError::Dns(DnsError::ResponseCode(code)) => Error::new(
+            ErrorKind::Unreachable,
+            format!("{at} answered {code} to the DNS query for {name}"),
+        )
+        .with_hint(hint()),
+        other => Error::new(
+            ErrorKind::Unreachable,
+            format!("DNS query for {name} at {at} failed: {other}"),
+        )
+        .with_hint(hint()),
+    }
+}
+
+/// The domain controllers of `domain`, best first (lowest priority, then highest weight), each
+/// with its addresses from the same DNS server. `dns_server` is `--dns-server` (see
+/// [`chosen_server`]). An error of kind `Config` means no DNS server is configured at all.
+pub async fn find_dcs(
+    domain: &str,
+    dns_server: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<SrvRecord>> {
+    let server = chosen_server(dns_server)?;
+    let (resolver, at) = resolver(server, timeout)?;
+    let name = format!("_ldap._tcp.dc._msdcs.{}", domain.trim_end_matches('.'));
+    let fqdn = Name::from_ascii(format!("{name}.")).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("invalid domain name \"{domain}\": {e}"),
+        )
+    })?;
+    // A hard bound on top of the resolver's own per-query timeout (UDP then TCP).
+    let lookup =
+        match tokio::time::timeout(timeout * 2, resolver.lookup(fqdn, RecordType::SRV)).await {
+            Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
+            Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
+        };
+    let mut found: Vec<(SrvRecord, Name)> = lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(srv) => Some((
+                SrvRecord {
+                    priority: srv.priority,
+                    weight: srv.weight,
+                    port: srv.port,
+                    target: plain(&srv.target),
+                    addresses: addresses_of(&srv.target, lookup.additionals()),
+                },
+                srv.target.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(dns_error(
+            NetError::Dns(DnsError::NoRecordsFound(NoRecords::new(
+                lookup.query().clone(),
+                ResponseCode::NoError,
+            ))),
+            &name,
+            domain,
+            &at,
+        ));
+    }
+    for (record, target) in &mut found {
+        if !record.addresses.is_empty() {
             continue;
         }
-        if len == 0 {
-            return Ok((labels.join("."), end.unwrap_or(pos + 1)));
-        }
-        let label = msg.get(pos + 1..pos + 1 + len).ok_or("truncated label")?;
-        labels.push(String::from_utf8_lossy(label).into_owned());
-        pos += 1 + len;
-    }
-    Err("name compression loop".into())
-}
-
-fn u16_at(msg: &[u8], pos: usize) -> std::result::Result<u16, String> {
-    msg.get(pos..pos + 2)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]))
-        .ok_or_else(|| "truncated record".to_owned())
-}
-
-/// Parse an answer: SRV records (answers) and A records (anywhere) by owner name.
-pub(crate) fn parse(msg: &[u8], id: u16) -> std::result::Result<Answer, String> {
-    if msg.len() < 12 || u16_at(msg, 0)? != id {
-        return Err("not an answer to our question".into());
-    }
-    let rcode = u16_at(msg, 2)? & 0x000F;
-    let qd = u16_at(msg, 4)? as usize;
-    let an = u16_at(msg, 6)? as usize;
-    let rest = u16_at(msg, 8)? as usize + u16_at(msg, 10)? as usize;
-    let mut pos = 12;
-    for _ in 0..qd {
-        pos = read_name(msg, pos)?.1 + 4;
-    }
-    let mut srv = vec![];
-    let mut a = vec![];
-    for i in 0..an + rest {
-        let (owner, p) = read_name(msg, pos)?;
-        let rtype = u16_at(msg, p)?;
-        let rdlen = u16_at(msg, p + 8)? as usize;
-        let rdata = p + 10;
-        if msg.len() < rdata + rdlen {
-            return Err("truncated record data".into());
-        }
-        match rtype {
-            TYPE_SRV if i < an && rdlen >= 7 => srv.push(SrvRecord {
-                priority: u16_at(msg, rdata)?,
-                weight: u16_at(msg, rdata + 2)?,
-                port: u16_at(msg, rdata + 4)?,
-                target: read_name(msg, rdata + 6)?.0,
-                addresses: vec![],
-            }),
-            TYPE_A if rdlen == 4 => a.push((
-                owner,
-                Ipv4Addr::new(msg[rdata], msg[rdata + 1], msg[rdata + 2], msg[rdata + 3]),
-            )),
-            _ => {}
-        }
-        pos = rdata + rdlen;
-    }
-    Ok((rcode, srv, a))
-}
-
-async fn ask(ns: SocketAddr, name: &str, qtype: u16, timeout: Duration) -> Result<Answer> {
-    let fail = |m: String| {
-        Error::new(
-            ErrorKind::Unreachable,
-            format!("DNS query for {name} at {ns} failed: {m}"),
-        )
-        .with_hint(format!(
-            "pass --server, or point ${DNS_SERVER_ENV} at a DNS server of the domain"
-        ))
-    };
-    let bind: SocketAddr = if ns.is_ipv4() {
-        "0.0.0.0:0".parse().expect("valid")
-    } else {
-        "[::]:0".parse().expect("valid")
-    };
-    let sock = tokio::net::UdpSocket::bind(bind)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let id = (std::process::id() as u16) ^ (qtype << 8) ^ 0x5a5a;
-    let q = query(id, name, qtype);
-    let mut buf = vec![0u8; 4096];
-    for _ in 0..2 {
-        sock.send_to(&q, ns)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        match tokio::time::timeout(timeout / 2, sock.recv_from(&mut buf)).await {
-            Ok(Ok((n, from))) if from == ns => return parse(&buf[..n], id).map_err(fail),
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => return Err(fail(e.to_string())),
-            Err(_) => continue,
+        let mut target = target.clone();
+        target.set_fqdn(true);
+        if let Ok(Ok(ips)) = tokio::time::timeout(timeout * 2, resolver.lookup_ip(target)).await {
+            record.addresses = ips.iter().collect();
         }
     }
-    Err(Error::new(
-        ErrorKind::Timeout,
-        format!("the DNS server {ns} did not answer for {name}"),
-    )
-    .with_hint(format!(
-        "pass --server, or point ${DNS_SERVER_ENV} at a DNS server of the domain"
-    )))
-}
-
-/// The domain controllers of `domain`, best first (lowest priority, then highest weight),
-/// each with its addresses.
-pub async fn find_dcs(domain: &str, timeout: Duration) -> Result<Vec<SrvRecord>> {
-    let ns = nameserver().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Config,
-            "no DNS server to find a domain controller with",
-        )
-        .with_hint(format!(
-            "pass --server ldaps://<dc>, or set ${DNS_SERVER_ENV}"
-        ))
-    })?;
-    let name = format!("_ldap._tcp.dc._msdcs.{}", domain.trim_end_matches('.'));
-    let (rcode, mut srv, glue) = ask(ns, &name, TYPE_SRV, timeout).await?;
-    if srv.is_empty() {
-        let why = if rcode == 3 {
-            "no such name"
-        } else {
-            "no SRV records"
-        };
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!("no domain controller found for {domain}: {name} has {why} at {ns}"),
-        )
-        .with_hint("check the domain name, or pass --server ldaps://<dc>"));
-    }
-    srv.sort_by(|a, b| a.priority.cmp(&b.priority).then(b.weight.cmp(&a.weight)));
-    for r in &mut srv {
-        r.addresses = glue
-            .iter()
-            .filter(|(o, _)| o.eq_ignore_ascii_case(&r.target))
-            .map(|(_, ip)| IpAddr::V4(*ip))
-            .collect();
-        if r.addresses.is_empty() {
-            if let Ok((_, _, a)) = ask(ns, &r.target, TYPE_A, timeout).await {
-                r.addresses = a.into_iter().map(|(_, ip)| IpAddr::V4(ip)).collect();
-            }
-        }
-    }
-    Ok(srv)
+    let mut records: Vec<SrvRecord> = found.into_iter().map(|(r, _)| r).collect();
+    order(&mut records);
+    Ok(records)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hickory_resolver::proto::rr::rdata::{A, AAAA};
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]
-    fn parses_an_srv_answer_with_compression_and_glue() {
-        let id = 0x1234;
-        let mut m = query(id, "_ldap._tcp.dc._msdcs.gmsa.test", TYPE_SRV);
-        m[2] = 0x81;
-        m[3] = 0x80; // response, no error
-        m[7] = 1; // one answer
-        m[11] = 1; // one additional
-                   // Answer: owner = pointer to the question name (offset 12), SRV 0 100 389 dc1.gmsa.test
-        m.extend_from_slice(&[0xC0, 12, 0, 33, 0, 1, 0, 0, 0, 60]);
-        let target: Vec<u8> = [&[3u8][..], b"dc1", &[4], b"gmsa", &[4], b"test", &[0]].concat();
-        let rd_len = 6 + target.len();
-        m.extend_from_slice(&(rd_len as u16).to_be_bytes());
-        let target_at = m.len() + 6;
-        m.extend_from_slice(&[0, 0, 0, 100, 1, 133]);
-        m.extend_from_slice(&target);
-        // Additional: A record for a pointer to the SRV target.
-        m.extend_from_slice(&[
-            0xC0,
-            target_at as u8,
-            0,
-            1,
-            0,
-            1,
-            0,
-            0,
-            0,
-            60,
-            0,
-            4,
-            127,
-            0,
-            0,
-            1,
-        ]);
-        let (rcode, srv, a) = parse(&m, id).unwrap();
-        assert_eq!(rcode, 0);
-        assert_eq!(srv.len(), 1);
-        assert_eq!((srv[0].priority, srv[0].weight, srv[0].port), (0, 100, 389));
-        assert_eq!(srv[0].target, "dc1.gmsa.test");
-        assert_eq!(a, vec![("dc1.gmsa.test".to_owned(), Ipv4Addr::LOCALHOST)]);
-        assert!(parse(&m, id + 1).is_err());
-        assert!(parse(&m[..m.len() - 3], id).is_err());
+    fn dns_servers_as_users_write_them() {
+        assert_eq!(
+            parse_server("10.0.0.10").unwrap(),
+            "10.0.0.10:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server(" 127.0.0.1:5353 ").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(parse_server("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(parse_server("[::1]").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(
+            parse_server("[::1]:5300").unwrap(),
+            "[::1]:5300".parse().unwrap()
+        );
+        for bad in [
+            "dc1.contoso.com",
+            "10.0.0.10:0",
+            "10.0.0.10:99999",
+            "",
+            "10.0.0",
+        ] {
+            let e = parse_server(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
+            assert!(e.message.contains("invalid DNS server"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn the_flag_wins_and_a_blank_flag_counts_as_none() {
+        // The environment is process-wide: only the flag paths are checked here.
+        assert_eq!(
+            chosen_server(Some("127.0.0.1:1053")).unwrap(),
+            Some("127.0.0.1:1053".parse().unwrap())
+        );
+        assert!(chosen_server(Some("not-an-ip")).is_err());
+        assert_eq!(
+            chosen_server(Some("  ")).ok(),
+            chosen_server(None).ok(),
+            "a blank flag is no flag"
+        );
+    }
+
+    fn srv(priority: u16, weight: u16, target: &str) -> SrvRecord {
+        SrvRecord {
+            priority,
+            weight,
+            port: 389,
+            target: target.into(),
+            addresses: vec![],
+        }
+    }
+
+    #[test]
+    fn lowest_priority_then_highest_weight_first() {
+        let mut r = vec![
+            srv(10, 100, "c"),
+            srv(0, 10, "b"),
+            srv(0, 50, "a"),
+            srv(0, 10, "b2"),
+        ];
+        order(&mut r);
+        let names: Vec<_> = r.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(names, ["a", "b", "b2", "c"]);
+    }
+
+    #[test]
+    fn addresses_come_from_records_of_the_target_only() {
+        let dc1 = Name::from_ascii("dc1.gmsa.test.").unwrap();
+        let upper = Name::from_ascii("DC1.GMSA.TEST.").unwrap();
+        let dc2 = Name::from_ascii("dc2.gmsa.test.").unwrap();
+        let records = vec![
+            Record::from_rdata(upper, 60, RData::A(A(Ipv4Addr::new(127, 0, 0, 1)))),
+            Record::from_rdata(dc2.clone(), 60, RData::A(A(Ipv4Addr::new(127, 0, 0, 2)))),
+            Record::from_rdata(dc1.clone(), 60, RData::AAAA(AAAA(Ipv6Addr::LOCALHOST))),
+        ];
+        assert_eq!(
+            addresses_of(&dc1, &records),
+            vec![
+                IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
+                IpAddr::V6(Ipv6Addr::LOCALHOST)
+            ]
+        );
+        assert_eq!(
+            addresses_of(&dc2, &records),
+            vec![IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))]
+        );
+        assert!(addresses_of(&Name::from_ascii("dc3.gmsa.test.").unwrap(), &records).is_empty());
+        assert_eq!(plain(&dc1), "dc1.gmsa.test");
     }
 }

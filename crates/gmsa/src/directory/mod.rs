@@ -8,6 +8,7 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod ldif;
+mod kerberos;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,10 @@ pub struct DirectoryTarget {
     /// DNS name of the domain (checked against what the server serves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The DNS server (`IP` or `IP:PORT`) to find the DCs of `domain` with when `server` is not
+    /// given. Default: `$GMSA_DNS_SERVER`, else the system's resolver configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
     /// PEM file with the CA certificates to trust (default: the system's trust store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
@@ -54,6 +59,7 @@ impl std::fmt::Debug for DirectoryTarget {
         f.debug_struct("DirectoryTarget")
             .field("server", &self.server)
             .field("domain", &self.domain)
+            .field("dns_server", &self.dns_server)
             .field("ca_file", &self.ca_file)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
@@ -325,12 +331,22 @@ impl Directory {
     /// Connect, read rootDSE and bind, as the target says. Refuses a simple bind over an
     /// unencrypted connection: `ldap://` with `--user` always uses StartTLS.
     pub async fn connect(target: &DirectoryTarget) -> Result<Directory> {
+        if target.auth() == AuthMethod::Kerberos {
+            kerberos::ensure_available()?;
+        }
         let timeout = target.timeout();
+        if let Some(ns) = target
+            .dns_server
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            dns::parse_server(ns)?; // bad input is refused even when --server makes it unused
+        }
         // `--domain` alone: the DCs from DNS SRV records, else ldap://<domain>.
         let (url, stream) = match (&target.server, &target.domain) {
             (None, Some(domain)) => {
                 target.server_url()?; // validates the domain name
-                match dns::find_dcs(domain, timeout).await {
+                match dns::find_dcs(domain, target.dns_server.as_deref(), timeout).await {
                     Ok(dcs) => connect_first(&dcs, timeout).await?,
                     Err(e) if e.kind == ErrorKind::Config => (target.server_url()?, None),
                     Err(e) => {
@@ -360,15 +376,6 @@ impl Directory {
             }
             AuthMethod::Kerberos => None,
         };
-        if auth == AuthMethod::Kerberos && !cfg!(feature = "kerberos") {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "this build of kubectl-gmsa has no Kerberos support",
-            )
-            .with_hint(format!(
-                "pass --user (simple bind over TLS, password from ${PASSWORD_ENV})"
-            )));
-        }
         let starttls = !url.tls && auth == AuthMethod::Simple;
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(timeout)
@@ -640,8 +647,11 @@ async fn connect_first(
             }
         }
         if dc.addresses.is_empty() {
-            // No address from that DNS server: let the system resolver try the name.
-            return Ok((url, None));
+            // Only the DNS server that named it is asked for its address.
+            tried.push(format!(
+                "{}: no A or AAAA record at the DNS server",
+                dc.target
+            ));
         }
     }
     Err(Error::new(
