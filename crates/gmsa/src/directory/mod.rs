@@ -7,8 +7,8 @@ pub mod codec;
 pub mod dns;
 pub mod domain;
 pub mod error;
-pub mod ldif;
 mod kerberos;
+pub mod ldif;
 
 use std::path::PathBuf;
 use std::sync::Arc;
