@@ -8,5 +8,6 @@ mod krew;
 mod release;
 mod secrets;
 mod webhook;
+mod webhook_safety;
 mod wizard;
 mod workflows;

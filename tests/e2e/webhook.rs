@@ -19,31 +19,31 @@ use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- helpers
 
-struct Install {
-    name: String,
-    ns: String,
+pub(crate) struct Install {
+    pub(crate) name: String,
+    pub(crate) ns: String,
 }
 
 impl Install {
-    fn new() -> Install {
+    pub(crate) fn new() -> Install {
         Install {
             name: unique("wh"),
             ns: unique("whns"),
         }
     }
     /// `--name N -n NS` plus the given arguments.
-    fn args<'a>(&'a self, cmd: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    pub(crate) fn args<'a>(&'a self, cmd: &'a str, more: &[&'a str]) -> Vec<&'a str> {
         let mut v = vec![cmd, "--name", &self.name, "-n", &self.ns];
         v.extend_from_slice(more);
         v
     }
-    fn install(&self, more: &[&str]) -> Run {
+    pub(crate) fn install(&self, more: &[&str]) -> Run {
         let mut args = vec!["--failure-policy", "Ignore"];
         args.extend_from_slice(more);
         gmsa(&self.args("install-webhook", &args))
     }
     /// Every object the install makes (namespace and CRD aside): (api path prefix, plural, namespaced, name).
-    fn objects(&self) -> Vec<String> {
+    pub(crate) fn objects(&self) -> Vec<String> {
         let (n, ns) = (&self.name, &self.ns);
         vec![
             format!("/api/v1/namespaces/{ns}/serviceaccounts/{n}"),
@@ -58,25 +58,25 @@ impl Install {
             format!("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{n}"),
         ]
     }
-    fn path(&self, suffix: &str) -> String {
+    pub(crate) fn path(&self, suffix: &str) -> String {
         self.objects()
             .into_iter()
             .find(|p| p.ends_with(suffix))
             .unwrap_or_else(|| panic!("no object path ends with {suffix}"))
     }
-    async fn get(&self, suffix: &str) -> Value {
+    pub(crate) async fn get(&self, suffix: &str) -> Value {
         get(&self.path(suffix))
             .await
             .unwrap_or_else(|| panic!("{suffix} does not exist"))
     }
     /// Remove what the test made, whatever state it is in (and never fail).
-    fn cleanup(&self) {
+    pub(crate) fn cleanup(&self) {
         let _ = gmsa(&self.args("uninstall-webhook", &[]));
     }
 }
 
 /// GET an API path as admin; `None` on 404.
-async fn get(path: &str) -> Option<Value> {
+pub(crate) async fn get(path: &str) -> Option<Value> {
     let req = http::Request::get(path).body(vec![]).unwrap();
     match admin().await.request_text(req).await {
         Ok(text) => Some(serde_json::from_str(&text).unwrap()),
@@ -85,7 +85,7 @@ async fn get(path: &str) -> Option<Value> {
     }
 }
 
-fn rv(v: &Value) -> String {
+pub(crate) fn rv(v: &Value) -> String {
     v["metadata"]["resourceVersion"]
         .as_str()
         .unwrap()
@@ -106,7 +106,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 /// A rustls server config from PEM files, as the webhook container reads them (TLS_CRT, TLS_KEY).
-fn server_config(
+pub(crate) fn server_config(
     crt_path: &std::path::Path,
     key_path: &std::path::Path,
 ) -> Arc<rustls::ServerConfig> {
@@ -125,7 +125,10 @@ fn server_config(
 }
 
 /// Write the Secret's `tls.crt` and `tls.key` to files, the way the Deployment mounts it.
-fn mount_secret(secret: &Value, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn mount_secret(
+    secret: &Value,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let crt = dir.join("tls.crt");
     let key = dir.join("tls.key");
     std::fs::write(&crt, b64_text(&secret["data"]["tls.crt"])).unwrap();
@@ -135,7 +138,7 @@ fn mount_secret(secret: &Value, dir: &std::path::Path) -> (std::path::PathBuf, s
 
 /// One admission request the test server saw.
 #[derive(Debug, Clone)]
-struct Seen {
+pub(crate) struct Seen {
     path: String,
     namespace: String,
     pod: String,
@@ -143,8 +146,9 @@ struct Seen {
 }
 
 /// A minimal admission webhook: TLS with the given config, answers every AdmissionReview
-/// with `allowed: true`, and records what it was asked.
-async fn serve_admission(
+/// with `allowed: true` (but refuses, as the real webhook does, a pod naming a credential
+/// spec that does not exist: install-webhook's probe), and records what it was asked.
+pub(crate) async fn serve_admission(
     listener: tokio::net::TcpListener,
     config: Arc<rustls::ServerConfig>,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -184,10 +188,20 @@ async fn serve_admission(
                             .to_owned(),
                         operation: r["operation"].as_str().unwrap_or_default().to_owned(),
                     });
+                    let spec = r["object"]["spec"]["securityContext"]["windowsOptions"]
+                        ["gmsaCredentialSpecName"]
+                        .as_str()
+                        .unwrap_or_default();
+                    let response = if spec.starts_with(gmsa::ops::PROBE_CREDSPEC_PREFIX) {
+                        json!({ "uid": r["uid"], "allowed": false, "status": {
+                            "code": 404, "message": format!("cannot retrieve GMSA credential spec {spec}") } })
+                    } else {
+                        json!({ "uid": r["uid"], "allowed": true })
+                    };
                     let answer = json!({
                         "apiVersion": review["apiVersion"].as_str().unwrap_or("admission.k8s.io/v1"),
                         "kind": "AdmissionReview",
-                        "response": { "uid": r["uid"], "allowed": true }
+                        "response": response
                     });
                     Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(
                         answer.to_string(),
@@ -201,7 +215,7 @@ async fn serve_admission(
     }
 }
 
-fn gmsa_pod(name: &str) -> Pod {
+pub(crate) fn gmsa_pod(name: &str) -> Pod {
     serde_json::from_value(json!({
         "metadata": { "name": name },
         "spec": {
@@ -213,7 +227,7 @@ fn gmsa_pod(name: &str) -> Pod {
     .unwrap()
 }
 
-async fn create_namespace(labels: Value) -> String {
+pub(crate) async fn create_namespace(labels: Value) -> String {
     let name = unique("whpods");
     let ns: Namespace =
         serde_json::from_value(json!({ "metadata": { "name": name, "labels": labels } })).unwrap();
@@ -225,7 +239,7 @@ async fn create_namespace(labels: Value) -> String {
 }
 
 /// Mark the Deployment ready, as its controller would.
-async fn mark_ready(ns: &str, name: &str) {
+pub(crate) async fn mark_ready(ns: &str, name: &str) {
     let api: Api<Deployment> = Api::namespaced(admin().await, ns);
     let d = api.get(name).await.unwrap();
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);

@@ -20,7 +20,9 @@ pub struct ClusterArgs {
     /// The kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of the service accounts and role bindings (default: the context's, else "default").
+    /// The namespace: of the service accounts and role bindings for the credential-spec commands
+    /// (default: the context's, else "default"); of the webhook for install-webhook, status,
+    /// rotate-certs and uninstall-webhook (default: gmsa-webhook; status finds it without -n).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Seconds to wait for any one request to the API server [default: 30].

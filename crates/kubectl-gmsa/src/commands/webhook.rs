@@ -221,6 +221,9 @@ pub async fn install(
             o.server_version
         );
     }
+    if let Some(why) = &o.waiting_to_enforce {
+        eprintln!("note: {why}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

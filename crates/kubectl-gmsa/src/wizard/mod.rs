@@ -270,6 +270,9 @@ pub async fn run(
         if let Some(r) = &o.ready {
             writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).ok();
         }
+        if let Some(why) = &o.waiting_to_enforce {
+            eprintln!("note: {why}");
+        }
         gmsa::cluster::wait::wait_crd_served(&cluster, std::time::Duration::from_secs(30))
             .await
             .map_err(|e| {

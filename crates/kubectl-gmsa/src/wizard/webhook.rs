@@ -18,10 +18,8 @@ pub(crate) async fn webhook_step(
     c: &ClusterArgs,
     a: &WizardArgs,
 ) -> Result<(Option<InstallWebhookRequest>, Option<String>), Error> {
-    let name = a.webhook_name.clone();
-    let ns = a.webhook_namespace.clone();
-    let shown_name = name.as_deref().unwrap_or(DEFAULT_NAME);
-    let shown_ns = ns.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+    let mut name = a.webhook_name.clone();
+    let mut ns = a.webhook_namespace.clone();
     let status = ops::status(
         &ops::StatusRequest {
             target: c.target(),
@@ -31,6 +29,18 @@ pub(crate) async fn webhook_step(
         &gmsa::progress::Silent,
     )
     .await;
+    // Without --webhook-namespace, status finds the install from its configurations: the
+    // wizard then shows (and re-installs) that one, not one in the default namespace.
+    if let Ok(s) = &status {
+        if ns.is_none() && s.namespace != DEFAULT_NAMESPACE {
+            ns = Some(s.namespace.clone());
+        }
+        if name.is_none() && s.name != DEFAULT_NAME {
+            name = Some(s.name.clone());
+        }
+    }
+    let shown_name = name.as_deref().unwrap_or(DEFAULT_NAME);
+    let shown_ns = ns.as_deref().unwrap_or(DEFAULT_NAMESPACE);
     let (crd_present, missing, healthy, version) = match &status {
         Ok(s) => {
             let missing =

@@ -1,18 +1,22 @@
 //! `install-webhook`: install or upgrade the webhook (re-run is upgrade).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::enforce;
 
 use super::tls_plan::{plan_tls, CertificateSummary, Renew, DAY, RENEW_WITHIN_DAYS};
 use crate::cluster::apply::{apply_all, ApplyOptions};
 use crate::cluster::client::connect_for;
 use crate::cluster::error::forbidden_read;
-use crate::cluster::object::get_many;
+use crate::cluster::object::{get_many, ObjectRef};
 use crate::cluster::version::{server_version_warm, ServerVersion};
 use crate::cluster::wait::{wait_ready, Readiness};
 use crate::cluster::webhook::{
-    self as manifests, is_instance, FailurePolicy, Names, TlsSource, WebhookSettings,
+    self as manifests, is_instance, owner_namespace, FailurePolicy, Names, TlsSource,
+    WebhookSettings,
 };
 use crate::cluster::{self, Cluster, DryRun, Target};
 use crate::error::{Error, ErrorKind, Result};
@@ -88,6 +92,12 @@ pub struct InstallWebhookOutcome {
     /// Absent without a wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<Readiness>,
+    /// The failure policy the webhook configurations have now: `Ignore` until the webhook
+    /// answers, when `Fail` was asked for.
+    pub failure_policy: FailurePolicy,
+    /// Set when the configurations stay at `Ignore` for now: why, and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_to_enforce: Option<String>,
 }
 
 /// Install the webhook, or bring an install up to the request (re-run is upgrade).
@@ -216,37 +226,46 @@ pub async fn install_webhook(
     let objects = manifests::manifests(&settings);
 
     // Objects of our names that another tool (or another install) made: refuse unless told.
-    if let (Some(c), false) = (&cluster, req.overwrite) {
-        let existing =
+    let existing = match &cluster {
+        Some(c) => {
             futures::future::try_join_all(objects.iter().map(|(r, _)| cluster::get(&c.client, r)))
                 .await
-                .map_err(forbidden_read)?;
-        let theirs: Vec<String> = objects
+                .map_err(forbidden_read)?
+        }
+        None => vec![None; objects.len()],
+    };
+    if cluster.is_some() && !req.overwrite {
+        refuse_others(&names, &objects, &existing)?;
+    }
+    let find = |kind: &str| {
+        objects
             .iter()
             .zip(&existing)
-            .filter(|((r, _), e)| {
-                r.kind != "CustomResourceDefinition"
-                    && e.as_ref().is_some_and(|o| !is_instance(o, &names.name))
-            })
-            .map(|((r, _), _)| {
-                format!(
-                    "  {} exists and was not made by `kubectl gmsa install-webhook --name {}`",
-                    r.display(),
-                    names.name
-                )
-            })
-            .collect();
-        if !theirs.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!(
-                    "objects of the same names exist; nothing was changed:\n{}",
-                    theirs.join("\n")
-                ),
-            )
-            .with_hint(
-                "choose another --name or --namespace, or pass --overwrite to take them over",
-            ));
+            .find(|((r, _), _)| r.kind == kind)
+            .and_then(|(_, e)| e.as_ref())
+    };
+
+    // A first install cannot block pods: start at Ignore unless Fail is known to work.
+    let start_ignoring = req.failure_policy == FailurePolicy::Fail
+        && cluster.is_some()
+        && req.dry_run == DryRun::None
+        && !enforce::enforce_now(
+            &names,
+            version.has_match_conditions(),
+            find("Deployment"),
+            find("ValidatingWebhookConfiguration"),
+        );
+    let mut objects = objects;
+    let enforced: Vec<(ObjectRef, Value)> = objects
+        .iter()
+        .filter(|(r, _)| r.kind.ends_with("WebhookConfiguration"))
+        .cloned()
+        .collect();
+    if start_ignoring {
+        for (r, v) in objects.iter_mut() {
+            if r.kind.ends_with("WebhookConfiguration") {
+                enforce::set_policy(v, FailurePolicy::Ignore);
+            }
         }
     }
 
@@ -285,12 +304,66 @@ pub async fn install_webhook(
         apply_all(cluster.as_ref(), objects, &opts, async { Ok(()) }, reporter).await?
     };
 
+    let mut failure_policy = if start_ignoring {
+        FailurePolicy::Ignore
+    } else {
+        req.failure_policy
+    };
+    let mut waiting_to_enforce = None;
+    let mut outcomes = outcomes;
     let ready = match (&cluster, req.wait && req.dry_run == DryRun::None) {
         (Some(c), true) => {
-            Some(wait_ready(c, &names, Duration::from_secs(req.timeout_secs), reporter).await?)
+            let timeout = Duration::from_secs(req.timeout_secs);
+            let deadline = Instant::now() + timeout;
+            let ready = match wait_ready(c, &names, timeout, reporter).await {
+                Ok(r) => r,
+                Err(e) if start_ignoring && e.kind == ErrorKind::Timeout => {
+                    return Err(enforce::timed_out_ignoring(e, &names))
+                }
+                Err(e) => return Err(e),
+            };
+            if start_ignoring {
+                if enforce::wait_answers(c, &names, deadline, reporter).await? {
+                    reporter.step("the webhook answers: switching the webhook configurations to failurePolicy Fail");
+                    let opts = ApplyOptions {
+                        overwrite: true,
+                        dry_run: DryRun::None,
+                    };
+                    let switched =
+                        apply_all(Some(c), enforced, &opts, async { Ok(()) }, reporter).await?;
+                    for s in switched {
+                        if let Some(o) = outcomes
+                            .iter_mut()
+                            .find(|o| o.kind == s.kind && o.name == s.name)
+                        {
+                            o.object = s.object;
+                        }
+                    }
+                    failure_policy = FailurePolicy::Fail;
+                } else {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "failed to wait for the webhook: deployment/{} in namespace {} is ready but the API server could not reach the webhook within {}s\n{}",
+                            names.name,
+                            names.namespace,
+                            req.timeout_secs,
+                            enforce::still_ignoring(&names)
+                        ),
+                    )
+                    .with_hint(format!(
+                        "check the Service and its endpoints (`kubectl -n {} get endpoints {}`) and the pods' logs, then re-run install-webhook",
+                        names.namespace, names.name
+                    )));
+                }
+            }
+            Some(ready)
         }
         _ => None,
     };
+    if failure_policy != req.failure_policy && req.dry_run == DryRun::None {
+        waiting_to_enforce = Some(enforce::still_ignoring(&names));
+    }
     Ok(InstallWebhookOutcome {
         dry_run: req.dry_run,
         name: names.name,
@@ -300,7 +373,66 @@ pub async fn install_webhook(
         objects: outcomes,
         certificate,
         ready,
+        failure_policy,
+        waiting_to_enforce,
     })
+}
+
+/// Refuse objects of our names that another tool made, and cluster-wide objects that another
+/// install (another namespace) owns.
+fn refuse_others(
+    names: &Names,
+    objects: &[(ObjectRef, Value)],
+    existing: &[Option<Value>],
+) -> Result<()> {
+    let mut theirs = vec![];
+    let mut elsewhere: Vec<(String, String)> = vec![];
+    for ((r, _), e) in objects.iter().zip(existing) {
+        let Some(o) = e else { continue };
+        if r.kind == "CustomResourceDefinition" {
+            continue;
+        }
+        if !is_instance(o, &names.name) {
+            theirs.push(format!(
+                "  {} exists and was not made by `kubectl gmsa install-webhook --name {}`",
+                r.display(),
+                names.name
+            ));
+        } else if r.namespace.is_none() {
+            if let Some(ns) = owner_namespace(o).filter(|ns| *ns != names.namespace) {
+                elsewhere.push((r.display(), ns));
+            }
+        }
+    }
+    if let Some((_, ns)) = elsewhere.first() {
+        let lines: Vec<String> = elsewhere
+            .iter()
+            .map(|(d, ns)| format!("  {d} belongs to the install in namespace {ns}"))
+            .collect();
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "webhook {} is already installed in namespace {ns}; its cluster-wide objects are not taken over, so nothing was changed:\n{}",
+                names.name,
+                lines.join("\n")
+            ),
+        )
+        .with_hint(format!(
+            "to run a second webhook choose another --name; to move it to namespace {}, run `kubectl gmsa uninstall-webhook --name {} -n {ns}` first (or pass --overwrite to take the objects over)",
+            names.namespace, names.name
+        )));
+    }
+    if !theirs.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "objects of the same names exist; nothing was changed:\n{}",
+                theirs.join("\n")
+            ),
+        )
+        .with_hint("choose another --name or --namespace, or pass --overwrite to take them over"));
+    }
+    Ok(())
 }
 
 async fn require_cert_manager(c: &Cluster) -> Result<()> {

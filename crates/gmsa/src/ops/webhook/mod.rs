@@ -3,6 +3,7 @@
 //! a file each; the TLS plan they share in `tls_plan.rs`. Manifests are in
 //! `cluster::webhook`, certificates in `cluster::tls`, the rollout wait in `cluster::wait`.
 
+mod enforce;
 mod install;
 mod rotate;
 mod status;
@@ -11,6 +12,7 @@ mod uninstall;
 
 pub use crate::cluster::version::server_version;
 pub use crate::cluster::wait::Readiness;
+pub use enforce::PROBE_CREDSPEC_PREFIX;
 pub use install::*;
 pub use rotate::*;
 pub use status::*;

@@ -10,7 +10,10 @@ use crate::cluster::object::{get_many, list_all, DEFAULT_CHUNK_SIZE};
 use crate::cluster::tls::{self};
 use crate::cluster::version::server_version_warm;
 use crate::cluster::wait::rollout_done;
-use crate::cluster::webhook::{Names, CERT_MANAGER_INJECT};
+use crate::cluster::webhook::{
+    owner_namespace, Names, APP_LABEL, CERT_MANAGER_INJECT, DEFAULT_NAME, INSTANCE_LABEL,
+    REQUESTED_POLICY_ANNOTATION,
+};
 use crate::cluster::{self, crd, Cluster, Target};
 use crate::credspec;
 use crate::error::Result;
@@ -45,6 +48,10 @@ pub struct WebhookConfigStatus {
     pub name: String,
     pub present: bool,
     pub failure_policy: Option<String>,
+    /// Set when install-webhook left the configuration at `Ignore` while `Fail` was asked
+    /// for (the webhook had not answered yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_failure_policy: Option<String>,
     pub match_conditions: bool,
     /// Does its CA bundle verify the serving certificate in the Secret?
     pub ca_bundle_verifies: bool,
@@ -81,10 +88,18 @@ pub struct StatusOutcome {
 
 /// Is the webhook installed and healthy? Never writes.
 pub async fn status(req: &StatusRequest, reporter: &dyn Reporter) -> Result<StatusOutcome> {
-    let names = Names::checked(req.name.as_deref(), req.namespace.as_deref())?;
+    let mut names = Names::checked(req.name.as_deref(), req.namespace.as_deref())?;
     let cluster = cluster::connect(&req.target).await?;
     reporter.step("reading the server version");
     let version = server_version_warm(&cluster, 6).await?;
+    if req.namespace.is_none() {
+        // No -n: the webhook is where its configurations say, not where we would put it.
+        reporter.step("finding the installed webhook");
+        // Not allowed to list them: look where the defaults say.
+        if let Ok(Some(found)) = locate(&cluster, req.name.as_deref()).await {
+            names = found;
+        }
+    }
     reporter.step("reading the webhook's objects");
     let refs = [
         crd::object_ref(),
@@ -212,6 +227,23 @@ pub async fn status(req: &StatusRequest, reporter: &dyn Reporter) -> Result<Stat
                 s.present = true;
                 let hook = &o["webhooks"][0];
                 s.failure_policy = hook["failurePolicy"].as_str().map(str::to_owned);
+                if let Some(owner) = owner_namespace(o).filter(|ns| *ns != names.namespace) {
+                    problems.push(format!(
+                        "{} belongs to the install in namespace {owner}, not {} (use -n {owner})",
+                        r.display(),
+                        names.namespace
+                    ));
+                }
+                let requested = o["metadata"]["annotations"][REQUESTED_POLICY_ANNOTATION].as_str();
+                if let (Some(asked), Some(now)) = (requested, s.failure_policy.as_deref()) {
+                    if asked != now {
+                        s.requested_failure_policy = Some(asked.to_owned());
+                        problems.push(format!(
+                            "{} is at failurePolicy {now} until the webhook answers ({asked} was asked for): pods are admitted without gMSA checks while it is down; once the Deployment is ready, re-run install-webhook to switch it to {asked}",
+                            r.display()
+                        ));
+                    }
+                }
                 s.match_conditions = hook["matchConditions"]
                     .as_array()
                     .is_some_and(|a| !a.is_empty());
@@ -260,6 +292,43 @@ pub async fn status(req: &StatusRequest, reporter: &dyn Reporter) -> Result<Stat
         webhooks,
         certificate,
         credential_specs,
+    })
+}
+
+/// Where the webhook called `name` is installed, from its validating webhook configuration
+/// (its owner record, or the Service it calls). Without a name: the default one, or the only
+/// install there is. `None` when nothing is found (or several installs and no name).
+pub async fn locate(cluster: &Cluster, name: Option<&str>) -> Result<Option<Names>> {
+    let mut found: Vec<Names> = vec![];
+    list_all(
+        cluster,
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        Some(&format!(
+            "{APP_LABEL}=gmsa-webhook,{}",
+            crate::cluster::object::ours_selector()
+        )),
+        None,
+        |o| {
+            let instance = o["metadata"]["labels"][INSTANCE_LABEL].as_str();
+            if let (Some(n), Some(ns)) = (instance, owner_namespace(o)) {
+                found.push(Names::new(n, &ns));
+            }
+        },
+    )
+    .await
+    .map_err(|e| e.context("find the installed webhook"))?;
+    Ok(match name {
+        Some(n) => found.into_iter().find(|f| f.name == n),
+        None => {
+            let default = found.iter().position(|f| f.name == DEFAULT_NAME);
+            match default {
+                Some(i) => Some(found.swap_remove(i)),
+                None if found.len() == 1 => found.pop(),
+                None => None,
+            }
+        }
     })
 }
 

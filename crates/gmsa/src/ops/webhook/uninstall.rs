@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::status::credspec_names;
 use crate::cluster::apply::delete_all;
 use crate::cluster::error::forbidden_read;
+use crate::cluster::object::ObjectRef;
 use crate::cluster::version::server_version_warm;
-use crate::cluster::webhook::{is_instance, Names};
+use crate::cluster::webhook::{is_instance, owner_namespace, Names};
 use crate::cluster::{self, crd, DryRun, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::ObjectOutcome;
@@ -61,6 +62,8 @@ pub async fn uninstall_webhook(
     .await
     .map_err(forbidden_read)?;
 
+    refuse_elsewhere(req, &names, &refs, &existing)?;
+
     let mut to_delete = vec![];
     let mut outcomes = vec![];
     for (r, obj) in refs.iter().zip(&existing) {
@@ -110,4 +113,57 @@ pub async fn uninstall_webhook(
         dry_run: req.dry_run,
         objects: outcomes,
     })
+}
+
+/// Refuse, changing nothing, when this install's cluster-wide objects (webhook configurations,
+/// ClusterRole, ClusterRoleBinding) belong to an install in another namespace: deleting them
+/// would switch the gMSA checks off for the whole cluster. Objects written before owners were
+/// recorded are judged by where they point (the Service, the ServiceAccount).
+fn refuse_elsewhere(
+    req: &UninstallWebhookRequest,
+    names: &Names,
+    refs: &[ObjectRef],
+    existing: &[Option<serde_json::Value>],
+) -> Result<()> {
+    let owners: Vec<(String, String)> = refs
+        .iter()
+        .zip(existing)
+        .filter(|(r, _)| r.namespace.is_none() && r.kind != "Namespace")
+        .filter_map(|(r, o)| {
+            let o = o.as_ref()?;
+            if !is_instance(o, &names.name) {
+                return None;
+            }
+            let ns = owner_namespace(o)?;
+            (ns != names.namespace).then(|| (r.display(), ns))
+        })
+        .collect();
+    let Some((_, ns)) = owners.first() else {
+        return Ok(());
+    };
+    let assumed = if req.namespace.is_none() {
+        format!(
+            " (no -n was given, so namespace {} was assumed)",
+            names.namespace
+        )
+    } else {
+        String::new()
+    };
+    let lines: Vec<String> = owners
+        .iter()
+        .map(|(d, ns)| format!("  {d} belongs to the install in namespace {ns}"))
+        .collect();
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "webhook {} lives in namespace {ns}, not {}{assumed}; nothing was changed:\n{}",
+            names.name,
+            names.namespace,
+            lines.join("\n")
+        ),
+    )
+    .with_hint(format!(
+        "to uninstall it, run `kubectl gmsa uninstall-webhook --name {} -n {ns}`",
+        names.name
+    )))
 }

@@ -1,0 +1,273 @@
+//! The webhook is safe by default, against the real test API server (1.20: no
+//! `matchConditions`, so every pod outside the excluded namespaces goes to the webhook):
+//! an install's cluster-wide objects know their owner (uninstall with a wrong or missing -n
+//! and a second install elsewhere change nothing), and a first install never blocks pods
+//! (failurePolicy Ignore until the webhook answers through the API server, then Fail).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gmsa_tests::*;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, PostParams};
+use serde_json::{json, Value};
+
+use crate::webhook::{
+    create_namespace, get, gmsa_pod, mark_ready, mount_secret, rv, serve_admission, server_config,
+    Install,
+};
+
+/// The resourceVersion of every object of an install (panics if one is missing).
+async fn versions(w: &Install) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for p in w.objects() {
+        let v = get(&p).await.unwrap_or_else(|| panic!("{p} is missing"));
+        out.push((p, rv(&v)));
+    }
+    out
+}
+
+fn plain_pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name },
+        "spec": { "automountServiceAccountToken": false,
+                  "containers": [{ "name": "app", "image": "registry.k8s.io/pause:3.9" }] }
+    }))
+    .unwrap()
+}
+
+async fn create_pod(ns: &str, pod: &Pod) -> Result<Pod, kube::Error> {
+    Api::<Pod>::namespaced(admin().await, ns)
+        .create(&PostParams::default(), pod)
+        .await
+}
+
+async fn delete_namespace(ns: &str) {
+    let _ = Api::<Namespace>::all(admin().await)
+        .delete(ns, &Default::default())
+        .await;
+}
+
+#[tokio::test]
+async fn uninstall_with_a_wrong_or_missing_namespace_changes_nothing_and_names_the_owner() {
+    let w = Install::new();
+    w.install(&["--no-wait"]).ok();
+    let before = versions(&w).await;
+
+    let wrong = unique("whnothing");
+    let run = gmsa(&["uninstall-webhook", "--name", &w.name, "-n", &wrong]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("lives in namespace {}, not {wrong}", w.ns)),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("uninstall-webhook --name {} -n {}", w.name, w.ns)),
+        "{}",
+        run.stderr
+    );
+
+    let run = gmsa(&["uninstall-webhook", "--name", &w.name]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("lives in namespace {}", w.ns)),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no -n was given"), "{}", run.stderr);
+
+    // Not even a server dry run gets past the check; and nothing changed.
+    assert_eq!(versions(&w).await, before);
+    assert!(get(&format!("/api/v1/namespaces/{wrong}")).await.is_none());
+
+    // status without -n finds it from its configurations.
+    let s = gmsa(&["status", "--name", &w.name]);
+    assert!(
+        s.stdout
+            .contains(&format!("webhook {} in namespace {}", w.name, w.ns)),
+        "{s:?}"
+    );
+
+    // The right namespace uninstalls it.
+    gmsa(&w.args("uninstall-webhook", &[])).ok();
+    for p in w.objects() {
+        assert!(get(&p).await.is_none(), "{p} is left");
+    }
+}
+
+#[tokio::test]
+async fn a_second_install_in_another_namespace_is_refused_and_the_first_keeps_working() {
+    let first = Install::new();
+    first.install(&["--no-wait"]).ok();
+    mark_ready(&first.ns, &first.name).await;
+    let before = versions(&first).await;
+
+    let second = Install {
+        name: first.name.clone(),
+        ns: unique("whns2"),
+    };
+    let run = second.install(&["--no-wait"]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "webhook {} is already installed in namespace {}",
+            first.name, first.ns
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "validatingwebhookconfiguration/{} belongs to the install in namespace {}",
+            first.name, first.ns
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--overwrite"), "{}", run.stderr);
+    assert!(
+        get(&format!("/api/v1/namespaces/{}", second.ns))
+            .await
+            .is_none(),
+        "the second install created its namespace"
+    );
+
+    // The first is untouched and still healthy.
+    assert_eq!(versions(&first).await, before);
+    let s = gmsa(&first.args("status", &[]));
+    assert_eq!(s.code, 0, "{s:?}");
+    let v = first
+        .get(&format!("/validatingwebhookconfigurations/{}", first.name))
+        .await;
+    assert_eq!(
+        v["webhooks"][0]["clientConfig"]["service"]["namespace"],
+        first.ns.as_str()
+    );
+    assert_eq!(
+        v["metadata"]["annotations"]["kubectl-gmsa/owner"],
+        format!("{}/{}", first.ns, first.name)
+    );
+    first.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_install_whose_webhook_never_answers_does_not_block_pods() {
+    let w = Install::new();
+    let pods_ns = create_namespace(json!({})).await;
+    // The default failure policy (Fail), and no webhook ever serving.
+    let args: Vec<String> = w
+        .args("install-webhook", &["--timeout", "6s"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let run = tokio::task::spawn_blocking(move || {
+        gmsa(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    let path = w.path(&format!("/validatingwebhookconfigurations/{}", w.name));
+    let mut tries = 0;
+    let v = loop {
+        if let Some(v) = get(&path).await {
+            break v;
+        }
+        tries += 1;
+        assert!(tries < 600, "the configuration never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(v["webhooks"][0]["failurePolicy"], "Ignore", "{v}");
+    assert_eq!(
+        v["metadata"]["annotations"]["kubectl-gmsa/requested-failure-policy"],
+        "Fail"
+    );
+    // During the install: plain pods and gMSA pods are still admitted.
+    create_pod(&pods_ns, &plain_pod("during")).await.unwrap();
+    create_pod(&pods_ns, &gmsa_pod("during-gmsa"))
+        .await
+        .unwrap();
+
+    let run = run.await.unwrap();
+    assert_eq!(run.code, 7, "{run:?}");
+    assert!(
+        run.stderr.contains("stay at failurePolicy Ignore"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("re-run install-webhook"),
+        "{}",
+        run.stderr
+    );
+    // After the timeout: still admitted, still Ignore.
+    create_pod(&pods_ns, &plain_pod("after")).await.unwrap();
+    let v = get(&path).await.unwrap();
+    assert_eq!(v["webhooks"][0]["failurePolicy"], "Ignore");
+    let m = w
+        .get(&format!("/mutatingwebhookconfigurations/{}", w.name))
+        .await;
+    assert_eq!(m["webhooks"][0]["failurePolicy"], "Ignore");
+
+    // status reports the install left in that state.
+    let s = gmsa(&w.args("status", &["-o", "json"]));
+    assert_eq!(s.code, 10, "{s:?}");
+    let j: Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(j["webhooks"][1]["requested_failure_policy"], "Fail");
+    assert!(
+        j["problems"].as_array().unwrap().iter().any(|p| p
+            .as_str()
+            .unwrap()
+            .contains("at failurePolicy Ignore until the webhook answers")),
+        "{j}"
+    );
+    w.cleanup();
+    delete_namespace(&pods_ns).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_is_switched_on_once_the_webhook_answers_through_the_api_server() {
+    let w = Install::new();
+    let no_wait = gmsa(&w.args("install-webhook", &["--no-wait"]));
+    no_wait.ok();
+    let v = w
+        .get(&format!("/validatingwebhookconfigurations/{}", w.name))
+        .await;
+    assert_eq!(v["webhooks"][0]["failurePolicy"], "Ignore");
+
+    // Serve the webhook (our stand-in) on the Service's loopback ClusterIP.
+    let svc = w.get(&format!("/services/{}", w.name)).await;
+    let ip = svc["spec"]["clusterIP"].as_str().unwrap().to_owned();
+    let secret = w.get(&format!("/secrets/{}-tls", w.name)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = mount_secret(&secret, dir.path());
+    let listener = tokio::net::TcpListener::bind((ip.as_str(), 443))
+        .await
+        .expect("bind the ClusterIP:443");
+    let seen = Arc::new(Mutex::new(vec![]));
+    let server = tokio::spawn(serve_admission(listener, server_config(&crt, &key), seen));
+    mark_ready(&w.ns, &w.name).await;
+
+    let args: Vec<String> = w
+        .args("install-webhook", &["--timeout", "60s"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let run = tokio::task::spawn_blocking(move || {
+        gmsa(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let (m, v) = (
+        w.get(&format!("/mutatingwebhookconfigurations/{}", w.name))
+            .await,
+        w.get(&format!("/validatingwebhookconfigurations/{}", w.name))
+            .await,
+    );
+    // Uninstall while our stand-in still serves, so no other pod is ever refused.
+    w.cleanup();
+    server.abort();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(m["webhooks"][0]["failurePolicy"], "Fail", "{m}");
+    assert_eq!(v["webhooks"][0]["failurePolicy"], "Fail", "{v}");
+}
