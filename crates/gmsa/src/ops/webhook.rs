@@ -12,7 +12,7 @@ use super::{apply_all, connect_for, delete_all, require, ApplyOptions, ObjectOut
 use crate::cluster::access::Permission;
 use crate::cluster::tls::{self, KeyedCert};
 use crate::cluster::webhook::{
-    self as manifests, is_instance, FailurePolicy, Names, ServerVersion, TlsSource,
+    self as manifests, is_instance, FailurePolicy, Names, ServerVersion, TlsSource, WebhookServer,
     WebhookSettings, CERT_MANAGER_INJECT, CERT_SERIAL_ANNOTATION,
 };
 use crate::cluster::{self, crd, Cluster, DryRun, ObjectRef, Target, MANAGER};
@@ -443,7 +443,9 @@ pub struct InstallWebhookRequest {
     pub name: Option<String>,
     /// Namespace of the webhook; default `gmsa-webhook`.
     pub namespace: Option<String>,
-    /// Default: the upstream image this release was tested with.
+    /// Which webhook server to run: upstream's (default) or ours (`gmsa-webhook`).
+    pub webhook: WebhookServer,
+    /// Default: the chosen server's image for this release.
     pub image: Option<String>,
     pub replicas: u32,
     pub tolerate_control_plane: bool,
@@ -470,6 +472,7 @@ impl Default for InstallWebhookRequest {
             target: Target::default(),
             name: None,
             namespace: None,
+            webhook: WebhookServer::Upstream,
             image: None,
             replicas: 2,
             tolerate_control_plane: false,
@@ -514,7 +517,7 @@ pub async fn install_webhook(
     let image = req
         .image
         .clone()
-        .unwrap_or_else(|| manifests::DEFAULT_IMAGE.to_owned());
+        .unwrap_or_else(|| req.webhook.default_image().to_owned());
     manifests::check_image(&image)?;
     if req.replicas == 0 {
         return Err(Error::invalid("--replicas must be at least 1")
@@ -619,6 +622,7 @@ pub async fn install_webhook(
         name: names.name.clone(),
         namespace: names.namespace.clone(),
         image,
+        server: req.webhook,
         replicas: req.replicas,
         tolerate_control_plane: req.tolerate_control_plane,
         node_selector,
@@ -748,6 +752,8 @@ pub struct CrdStatus {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentStatus {
     pub present: bool,
+    /// Which webhook server it runs (`upstream` or `kubectl-gmsa`).
+    pub webhook: Option<WebhookServer>,
     pub image: Option<String>,
     pub ready: u32,
     pub wanted: u32,
@@ -853,6 +859,12 @@ pub async fn status(req: &StatusRequest, reporter: &dyn Reporter) -> Result<Stat
             }
             DeploymentStatus {
                 present: true,
+                webhook: Some(
+                    d["metadata"]["annotations"][manifests::SERVER_ANNOTATION]
+                        .as_str()
+                        .and_then(WebhookServer::from_name)
+                        .unwrap_or_default(),
+                ),
                 image: d
                     .pointer("/spec/template/spec/containers/0/image")
                     .and_then(Value::as_str)
