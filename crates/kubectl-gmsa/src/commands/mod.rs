@@ -1,0 +1,8 @@
+//! One file per command family, each owning its flags (`Args`), the request it builds and
+//! its run: credential specs, directory, webhook, and the rest (`version`). The wizard is
+//! in `wizard/`.
+
+pub mod credspecs;
+pub mod directory;
+pub mod misc;
+pub mod webhook;
