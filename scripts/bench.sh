@@ -10,6 +10,8 @@
 #     get vs `kubectl get gmsacredentialspecs`; the API server's own time to hand out those
 #     pages (the floor any client pays); status; remove-credspec; peak memory of get on the
 #     small and the large cluster (paging keeps it flat)
+#   the admission webhook (gmsa-webhook): pod creation latency (median, p99) through the API
+#     server with and without it, its own time per request, its peak memory
 #   the local test DC (skipped, and said so, where Samba cannot be installed):
 #     new-credspec (simple bind over LDAPS, and Kerberos) vs the same four reads by ldapsearch
 # Usage: scripts/bench.sh [RUNS]   (default 15 runs per figure; hyperfine, installed if missing)
@@ -228,6 +230,13 @@ else
     DC_NOTE="The test DC could not be started here, so new-credspec was not measured: $(tail -1 "$WORK/dc.log")"
 fi
 
+# ------------------------------------------------------------------ the admission webhook
+# A burst of pod creations through the API server with gmsa-webhook on the admission path
+# (on the typical cluster), against the same burst where no webhook looks.
+log "admission: gmsa-webhook under a burst of pod creations"
+cargo build --release --quiet -p gmsa-webhook -p gmsa-tests --example admission-bench
+GMSA_TEST_CLUSTER_DIR=$SMALL_DIR target/release/examples/admission-bench 500 16 >"$WORK/admission.md"
+
 # ------------------------------------------------------------------ the table
 python3 - "$WORK" "$RUNS" "$M_GET_SMALL" "$M_GET_LARGE" "$DC_NOTE" >"$WORK/table.md" <<'PY'
 import json, os, statistics, sys
@@ -262,7 +271,7 @@ if dc_note:
 print(f"{runs} runs per command after 2 warm-ups (the large cluster: up to 10 after 1); hyperfine; "
       "kubectl-gmsa and its baseline against the same local API server or DC, in one run.")
 PY
-cat "$WORK/table.md"
+cat "$WORK/table.md" "$WORK/admission.md"
 mkdir -p docs
 {
     echo "# Benchmarks"
@@ -275,6 +284,8 @@ mkdir -p docs
     echo "\`get\` over 5,000 credential specs in under a second."
     echo
     cat "$WORK/table.md"
+    echo
+    cat "$WORK/admission.md"
     cat <<'NOTES'
 
 How to read it:
@@ -292,6 +303,10 @@ How to read it:
   `remainingItemCount`, so 5,000 specs cost what one does.
 - `remove-credspec` among 5,000 role bindings is bound by the API server reading all of them
   to find ours by label; kubectl's delete names the objects and reads nothing.
+- Admission: every pod of the burst goes through gmsa-webhook twice (mutate, then validate),
+  each time with a LocalSubjectAccessReview and a read of the credential spec; the webhook
+  runs on the Service's loopback ClusterIP as the test suite runs it. Its own time comes from
+  its log (`micros`); its memory is the process's VmHWM.
 NOTES
 } >docs/benchmarks.md
 log "written to docs/benchmarks.md"

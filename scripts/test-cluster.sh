@@ -3,8 +3,10 @@
 #
 # Runs etcd and kube-apiserver (no kubelet, no controllers) on 127.0.0.1 only,
 # with static bearer tokens (admin in system:masters; alice, bob and carol with
-# no RBAC at all), RBAC authorization, webhook admission, and Services on the
-# loopback range 127.0.100.0/24 (the `kubernetes` Service is 127.0.100.1).
+# no RBAC at all), RBAC authorization, webhook admission, the pods/ephemeralcontainers
+# subresource (feature gate EphemeralContainers, alpha in 1.20: it adds that subresource
+# and nothing else), and Services on the loopback range 127.0.100.0/24 (the
+# `kubernetes` Service is 127.0.100.1).
 #
 #   scripts/test-cluster.sh install             install/build what is missing
 #   scripts/test-cluster.sh ensure [DIR]        start unless running; prints the
@@ -339,6 +341,7 @@ start_apiserver() {
         --service-cluster-ip-range="$SERVICE_CIDR" \
         --enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
         --disable-admission-plugins=ServiceAccount \
+        --feature-gates=EphemeralContainers=true \
         --allow-privileged=true
     for ((i = 0; i < READY_TIMEOUT * 4; i++)); do
         if ! alive "$dir" kube-apiserver; then

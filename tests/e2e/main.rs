@@ -1,4 +1,5 @@
 //! The end-to-end suite: one test binary, a module per area, against the real test cluster.
+mod admission;
 mod anywhere;
 mod credspecs;
 mod directory;

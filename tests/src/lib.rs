@@ -2,6 +2,7 @@
 //! (started by `scripts/test-cluster.sh ensure`, shared across test processes), a fresh
 //! namespace and unique names per test, an admin client, and running the built CLI.
 
+pub mod admission;
 pub mod dns;
 pub mod krew;
 pub mod layout;

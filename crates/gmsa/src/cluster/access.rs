@@ -96,6 +96,19 @@ pub async fn may_use(
     service_account: &str,
     credspec: &str,
 ) -> Result<bool> {
+    Ok(use_review(client, namespace, service_account, credspec)
+        .await?
+        .0)
+}
+
+/// `may_use` with the authorizer's reason (often empty): allowed only when the review
+/// says allowed and not denied.
+pub async fn use_review(
+    client: &Client,
+    namespace: &str,
+    service_account: &str,
+    credspec: &str,
+) -> Result<(bool, String)> {
     let user = format!("system:serviceaccount:{namespace}:{service_account}");
     let review = LocalSubjectAccessReview {
         metadata: kube::api::ObjectMeta {
@@ -128,5 +141,10 @@ pub async fn may_use(
         .map_err(|e| {
             crate::cluster::classify(e).context("check access (LocalSubjectAccessReview)")
         })?;
-    Ok(answer.status.is_some_and(|s| s.allowed))
+    Ok(answer.status.map_or((false, String::new()), |s| {
+        (
+            s.allowed && !s.denied.unwrap_or(false),
+            s.reason.unwrap_or_default(),
+        )
+    }))
 }

@@ -36,6 +36,57 @@ pub const REQUESTED_POLICY_ANNOTATION: &str = "kubectl-gmsa/requested-failure-po
 pub const MUTATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
 pub const VALIDATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
 const TLS_DIR: &str = "/tls";
+/// Our own webhook's image (`crates/gmsa-webhook`), published by the release workflow.
+pub const OUR_IMAGE: &str = concat!(
+    "ghcr.io/kubectl-gmsa/gmsa-webhook:v",
+    env!("CARGO_PKG_VERSION")
+);
+/// Deployment annotation naming which webhook server runs (`upstream` or `kubectl-gmsa`).
+pub const SERVER_ANNOTATION: &str = "kubectl-gmsa/webhook-server";
+/// The port our webhook listens on inside its pod (it runs as non-root: no port 443).
+const OUR_PORT: u16 = 8443;
+
+/// Which webhook server the Deployment runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebhookServer {
+    /// kubernetes-sigs/windows-gmsa's image (pod and containers; no init or ephemeral
+    /// containers in v0.13.0).
+    #[default]
+    Upstream,
+    /// Ours, `gmsa-webhook`: every place, ephemeral containers included, and key pair reload.
+    KubectlGmsa,
+}
+
+impl WebhookServer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookServer::Upstream => "upstream",
+            WebhookServer::KubectlGmsa => "kubectl-gmsa",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<WebhookServer> {
+        [WebhookServer::Upstream, WebhookServer::KubectlGmsa]
+            .into_iter()
+            .find(|w| w.as_str() == s)
+    }
+
+    /// The image it runs unless `--image` says otherwise.
+    pub fn default_image(self) -> &'static str {
+        match self {
+            WebhookServer::Upstream => DEFAULT_IMAGE,
+            WebhookServer::KubectlGmsa => OUR_IMAGE,
+        }
+    }
+
+    fn port(self) -> u16 {
+        match self {
+            WebhookServer::Upstream => 443,
+            WebhookServer::KubectlGmsa => OUR_PORT,
+        }
+    }
+}
 
 /// Where the webhook's certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +108,7 @@ pub struct WebhookSettings {
     pub name: String,
     pub namespace: String,
     pub image: String,
+    pub server: WebhookServer,
     pub replicas: u32,
     pub tolerate_control_plane: bool,
     pub node_selector: BTreeMap<String, String>,
@@ -328,13 +380,7 @@ fn webhook_configuration(s: &WebhookSettings, validating: bool) -> Value {
     let mut hook = json!({
         "name": if validating { VALIDATING_WEBHOOK_NAME } else { MUTATING_WEBHOOK_NAME },
         "clientConfig": client_config,
-        "rules": [{
-            "operations": operations,
-            "apiGroups": [""],
-            "apiVersions": ["v1"],
-            "resources": ["pods"],
-            "scope": "Namespaced"
-        }],
+        "rules": rules(s.server, operations),
         "failurePolicy": s.failure_policy.as_str(),
         "sideEffects": "None",
         "admissionReviewVersions": ["v1", "v1beta1"],
@@ -350,6 +396,17 @@ fn webhook_configuration(s: &WebhookSettings, validating: bool) -> Value {
         "metadata": metadata,
         "webhooks": [hook]
     })
+}
+
+/// Pods, and for our webhook also the pods/ephemeralcontainers subresource (UPDATE), which
+/// upstream's webhook does not understand.
+fn rules(server: WebhookServer, operations: Value) -> Value {
+    let rule = |ops: Value, resource: &str| json!({ "operations": ops, "apiGroups": [""], "apiVersions": ["v1"], "resources": [resource], "scope": "Namespaced" });
+    let mut rules = vec![rule(operations, "pods")];
+    if server == WebhookServer::KubectlGmsa {
+        rules.push(rule(json!(["UPDATE"]), "pods/ephemeralcontainers"));
+    }
+    Value::Array(rules)
 }
 
 fn secret(names: &Names, name: &str, type_: &str, data: &[(&str, &str)]) -> Value {
@@ -421,27 +478,40 @@ fn deployment(s: &WebhookSettings, cert_serial: Option<&str>) -> Value {
             "name": "webhook",
             "image": s.image,
             "imagePullPolicy": "IfNotPresent",
-            "ports": [{ "name": "https", "containerPort": 443, "protocol": "TCP" }],
+            "ports": [{ "name": "https", "containerPort": s.server.port(), "protocol": "TCP" }],
             "env": [
                 { "name": "TLS_KEY", "value": format!("{TLS_DIR}/tls.key") },
                 { "name": "TLS_CRT", "value": format!("{TLS_DIR}/tls.crt") }
             ],
-            "readinessProbe": { "httpGet": { "scheme": "HTTPS", "path": "/health", "port": 443 }, "periodSeconds": 5 },
+            "readinessProbe": { "httpGet": { "scheme": "HTTPS", "path": "/health", "port": s.server.port() }, "periodSeconds": 5 },
             "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true },
             "volumeMounts": [{ "name": "tls", "mountPath": TLS_DIR, "readOnly": true }]
         }],
         "volumes": [{ "name": "tls", "secret": { "secretName": names.tls_secret() } }]
     });
+    if s.server == WebhookServer::KubectlGmsa {
+        // Ours runs as a non-root user of a FROM-scratch image, with nothing to escalate.
+        pod_spec["securityContext"] = json!({
+            "runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+            "seccompProfile": { "type": "RuntimeDefault" }
+        });
+        pod_spec["containers"][0]["securityContext"]["capabilities"] = json!({ "drop": ["ALL"] });
+    }
     if s.tolerate_control_plane {
         pod_spec["tolerations"] = json!([
             { "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" },
             { "key": "node-role.kubernetes.io/master", "operator": "Exists", "effect": "NoSchedule" }
         ]);
     }
+    let mut metadata = meta(s, &s.name, true);
+    if s.server != WebhookServer::Upstream {
+        // Absent means upstream (every install before `--webhook` existed).
+        metadata["annotations"] = json!({ SERVER_ANNOTATION: s.server.as_str() });
+    }
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": meta(s, &s.name, true),
+        "metadata": metadata,
         "spec": {
             "replicas": s.replicas,
             "selector": { "matchLabels": selector(&s.name) },
@@ -500,6 +570,19 @@ fn cert_manager_objects(s: &WebhookSettings, duration_hours: u64) -> Vec<(Object
         .collect()
 }
 
+/// What the webhook may do: read credential specs, ask access reviews, and (ours) read a
+/// pod, whose service account the 1.20 ephemeral-containers request does not carry.
+fn cluster_role_rules(server: WebhookServer) -> Value {
+    let mut rules = vec![
+        json!({ "apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get"] }),
+        json!({ "apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"], "verbs": ["create"] }),
+    ];
+    if server == WebhookServer::KubectlGmsa {
+        rules.push(json!({ "apiGroups": [""], "resources": ["pods"], "verbs": ["get"] }));
+    }
+    Value::Array(rules)
+}
+
 /// Every object of an install, in the order to apply it: CRD and namespace first, the
 /// webhook configurations last (after what serves them).
 pub fn manifests(s: &WebhookSettings) -> Vec<(ObjectRef, Value)> {
@@ -522,10 +605,7 @@ pub fn manifests(s: &WebhookSettings) -> Vec<(ObjectRef, Value)> {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRole",
             "metadata": meta(s, &s.name, false),
-            "rules": [
-                { "apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get"] },
-                { "apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"], "verbs": ["create"] }
-            ]
+            "rules": cluster_role_rules(s.server)
         }),
         "clusterroles",
     ));
@@ -563,7 +643,7 @@ pub fn manifests(s: &WebhookSettings) -> Vec<(ObjectRef, Value)> {
             "metadata": meta(s, &s.name, true),
             "spec": {
                 "selector": selector(&s.name),
-                "ports": [{ "name": "https", "port": 443, "targetPort": 443, "protocol": "TCP" }]
+                "ports": [{ "name": "https", "port": 443, "targetPort": s.server.port(), "protocol": "TCP" }]
             }
         }),
         "services",
@@ -621,6 +701,7 @@ mod tests {
             name: "gmsa-webhook".into(),
             namespace: "gmsa-system".into(),
             image: DEFAULT_IMAGE.into(),
+            server: WebhookServer::Upstream,
             replicas: 2,
             tolerate_control_plane: true,
             node_selector: parse_node_selector(&["pool=infra".into()]).unwrap(),
@@ -822,6 +903,65 @@ mod tests {
         assert_eq!(
             find(&objs, "Service")["spec"]["ports"][0]["protocol"],
             "TCP"
+        );
+    }
+
+    #[test]
+    fn our_webhook_runs_non_root_on_8443_and_also_sees_ephemeral_containers() {
+        let mut set = settings(ServerVersion::NEWEST, generated());
+        let upstream = manifests(&set);
+        set.server = WebhookServer::KubectlGmsa;
+        set.image = OUR_IMAGE.into();
+        let objs = manifests(&set);
+        let d = find(&objs, "Deployment");
+        assert_eq!(
+            d["metadata"]["annotations"][SERVER_ANNOTATION],
+            "kubectl-gmsa"
+        );
+        assert!(find(&upstream, "Deployment")["metadata"]
+            .get("annotations")
+            .is_none());
+        let pod = &d["spec"]["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        let c = &pod["containers"][0];
+        assert_eq!(c["image"], OUR_IMAGE);
+        assert_eq!(c["ports"][0]["containerPort"], 8443);
+        assert_eq!(c["readinessProbe"]["httpGet"]["port"], 8443);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+        assert_eq!(
+            find(&objs, "Service")["spec"]["ports"][0]["targetPort"],
+            8443
+        );
+        assert_eq!(
+            find(&upstream, "Service")["spec"]["ports"][0]["targetPort"],
+            443
+        );
+        for kind in [
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+        ] {
+            let rules = &find(&objs, kind)["webhooks"][0]["rules"];
+            assert_eq!(rules[1]["resources"], json!(["pods/ephemeralcontainers"]));
+            assert_eq!(rules[1]["operations"], json!(["UPDATE"]));
+            assert_eq!(
+                find(&upstream, kind)["webhooks"][0]["rules"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        let role = &find(&objs, "ClusterRole")["rules"];
+        assert_eq!(
+            role[2],
+            json!({ "apiGroups": [""], "resources": ["pods"], "verbs": ["get"] })
+        );
+        assert_eq!(
+            find(&upstream, "ClusterRole")["rules"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
         );
     }
 

@@ -41,15 +41,38 @@ impl WaitArgs {
     }
 }
 
+/// `--webhook`: which webhook server `install-webhook` deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WebhookServerArg {
+    /// kubernetes-sigs/windows-gmsa's image (checks the pod level and containers only).
+    Upstream,
+    /// Ours, gmsa-webhook: also init and ephemeral containers, reloads renewed certificates.
+    KubectlGmsa,
+}
+
+impl From<WebhookServerArg> for gmsa::cluster::webhook::WebhookServer {
+    fn from(w: WebhookServerArg) -> Self {
+        match w {
+            WebhookServerArg::Upstream => gmsa::cluster::webhook::WebhookServer::Upstream,
+            WebhookServerArg::KubectlGmsa => gmsa::cluster::webhook::WebhookServer::KubectlGmsa,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct InstallWebhookArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub name: WebhookName,
-    /// The webhook image.
-    #[arg(long, value_name = "IMAGE", default_value = gmsa::cluster::webhook::DEFAULT_IMAGE)]
-    pub image: String,
+    /// Which webhook server to deploy. kubectl-gmsa's own also checks init and ephemeral
+    /// containers (the upstream v0.13.0 image does not).
+    #[arg(long, value_enum, value_name = "SERVER", default_value = "upstream")]
+    pub webhook: WebhookServerArg,
+    /// The webhook image [default: the chosen server's image for this release:
+    /// registry.k8s.io/gmsa-webhook/k8s-gmsa-webhook:v0.13.0 for upstream].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
     /// Number of webhook pods (2 or more adds a PodDisruptionBudget).
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub replicas: u32,
@@ -184,7 +207,8 @@ pub async fn install(
         target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
-        image: Some(a.image),
+        webhook: a.webhook.into(),
+        image: a.image,
         replicas: a.replicas,
         tolerate_control_plane: a.tolerate_control_plane,
         node_selector: a.node_selector,
@@ -339,9 +363,10 @@ pub async fn status(
             "deployment".into(),
             if o.deployment.present {
                 format!(
-                    "{}/{} ready, image {}",
+                    "{}/{} ready, {} webhook, image {}",
                     o.deployment.ready,
                     o.deployment.wanted,
+                    o.deployment.webhook.unwrap_or_default().as_str(),
                     o.deployment.image.as_deref().unwrap_or("?")
                 )
             } else {

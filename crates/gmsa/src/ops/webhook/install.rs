@@ -16,7 +16,7 @@ use crate::cluster::version::{server_version_warm, ServerVersion};
 use crate::cluster::wait::{wait_ready, Readiness};
 use crate::cluster::webhook::{
     self as manifests, is_instance, owner_namespace, FailurePolicy, Names, TlsSource,
-    WebhookSettings,
+    WebhookServer, WebhookSettings,
 };
 use crate::cluster::{self, Cluster, DryRun, Target};
 use crate::error::{Error, ErrorKind, Result};
@@ -33,7 +33,9 @@ pub struct InstallWebhookRequest {
     pub name: Option<String>,
     /// Namespace of the webhook; default `gmsa-webhook`.
     pub namespace: Option<String>,
-    /// Default: the upstream image this release was tested with.
+    /// Which webhook server to run: upstream's (default) or ours (`gmsa-webhook`).
+    pub webhook: WebhookServer,
+    /// Default: the chosen server's image for this release.
     pub image: Option<String>,
     pub replicas: u32,
     pub tolerate_control_plane: bool,
@@ -60,6 +62,7 @@ impl Default for InstallWebhookRequest {
             target: Target::default(),
             name: None,
             namespace: None,
+            webhook: WebhookServer::Upstream,
             image: None,
             replicas: 2,
             tolerate_control_plane: false,
@@ -110,7 +113,7 @@ pub async fn install_webhook(
     let image = req
         .image
         .clone()
-        .unwrap_or_else(|| manifests::DEFAULT_IMAGE.to_owned());
+        .unwrap_or_else(|| req.webhook.default_image().to_owned());
     manifests::check_image(&image)?;
     if req.replicas == 0 {
         return Err(Error::invalid("--replicas must be at least 1")
@@ -215,6 +218,7 @@ pub async fn install_webhook(
         name: names.name.clone(),
         namespace: names.namespace.clone(),
         image,
+        server: req.webhook,
         replicas: req.replicas,
         tolerate_control_plane: req.tolerate_control_plane,
         node_selector,

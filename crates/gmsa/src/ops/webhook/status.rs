@@ -11,8 +11,8 @@ use crate::cluster::tls::{self};
 use crate::cluster::version::server_version_warm;
 use crate::cluster::wait::rollout_done;
 use crate::cluster::webhook::{
-    owner_namespace, Names, APP_LABEL, CERT_MANAGER_INJECT, DEFAULT_NAME, INSTANCE_LABEL,
-    REQUESTED_POLICY_ANNOTATION,
+    owner_namespace, Names, WebhookServer, APP_LABEL, CERT_MANAGER_INJECT, DEFAULT_NAME,
+    INSTANCE_LABEL, REQUESTED_POLICY_ANNOTATION, SERVER_ANNOTATION,
 };
 use crate::cluster::{self, crd, Cluster, Target};
 use crate::credspec;
@@ -37,6 +37,8 @@ pub struct CrdStatus {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentStatus {
     pub present: bool,
+    /// Which webhook server it runs (`upstream` or `kubectl-gmsa`).
+    pub webhook: Option<WebhookServer>,
     pub image: Option<String>,
     pub ready: u32,
     pub wanted: u32,
@@ -154,6 +156,12 @@ pub async fn status(req: &StatusRequest, reporter: &dyn Reporter) -> Result<Stat
             }
             DeploymentStatus {
                 present: true,
+                webhook: Some(
+                    d["metadata"]["annotations"][SERVER_ANNOTATION]
+                        .as_str()
+                        .and_then(WebhookServer::from_name)
+                        .unwrap_or_default(),
+                ),
                 image: d
                     .pointer("/spec/template/spec/containers/0/image")
                     .and_then(Value::as_str)
