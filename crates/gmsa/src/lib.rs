@@ -2,6 +2,7 @@
 //! operations, as request/outcome pairs that every door (CLI, C ABI, PowerShell) shares.
 //! This crate never prints; progress goes through `progress::Reporter`.
 
+pub mod admission;
 pub mod cluster;
 pub mod credspec;
 pub mod directory;
