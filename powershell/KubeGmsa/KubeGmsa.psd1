@@ -26,7 +26,9 @@
         'Update-KubeGmsaWebhookCertificate',
         'New-KubeGmsaCredentialSpec',
         'Test-KubeGmsaAccount',
-        'New-KubeGmsaAccount'
+        'New-KubeGmsaAccount',
+        'Test-KubeGmsaConfiguration',
+        'Set-KubeGmsaWorkload'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -115,6 +115,10 @@ namespace KubeGmsa
         public static extern int gmsa_check_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         public static extern int gmsa_create_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_doctor(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_attach(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
 
         static OperationFn Find(string entryPoint)
         {
@@ -136,6 +140,8 @@ namespace KubeGmsa
                 case "gmsa_new_credspec": return gmsa_new_credspec;
                 case "gmsa_check_account": return gmsa_check_account;
                 case "gmsa_create_account": return gmsa_create_account;
+                case "gmsa_doctor": return gmsa_doctor;
+                case "gmsa_attach": return gmsa_attach;
                 default: return null;
             }
         }
@@ -1304,6 +1310,9 @@ function New-KubeGmsaAccount {
     Add-KubeGmsaTypeName $outcome 'NewAccount'
 }
 
+# The troubleshooting cmdlets live in a file of their own.
+. (Join-Path $PSScriptRoot 'Doctor.ps1')
+
 Export-ModuleMember -Function @(
     'Add-KubeGmsaCredentialSpec',
     'Remove-KubeGmsaCredentialSpec',
@@ -1320,5 +1329,7 @@ Export-ModuleMember -Function @(
     'Update-KubeGmsaWebhookCertificate',
     'New-KubeGmsaCredentialSpec',
     'Test-KubeGmsaAccount',
-    'New-KubeGmsaAccount'
+    'New-KubeGmsaAccount',
+    'Test-KubeGmsaConfiguration',
+    'Set-KubeGmsaWorkload'
 )

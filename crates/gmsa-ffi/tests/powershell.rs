@@ -369,7 +369,7 @@ fn check_module(dir: &Path, header_text: &str) -> Vec<String> {
     };
     let exported = list(r"(?s)FunctionsToExport\s*=\s*@\((.*?)\)", &psd1);
     let member = list(r"(?s)Export-ModuleMember -Function @\((.*?)\)", &psm1);
-    let defined = functions(&psm1);
+    let defined = functions(&module_scripts(dir));
     let public: BTreeSet<String> = defined
         .keys()
         .filter(|n| n.contains("-KubeGmsa") && !is_private(n))
@@ -449,8 +449,7 @@ fn readme_rows(readme: &str) -> BTreeMap<String, String> {
 /// Disagreements between the README's cmdlet table and the module: every exported cmdlet is
 /// listed with the entry point it calls, nothing else is listed, and nothing is "planned".
 fn check_readme(readme: &str, dir: &Path) -> Vec<String> {
-    let psm1 = std::fs::read_to_string(dir.join("KubeGmsa.psm1")).unwrap();
-    let defined = functions(&psm1);
+    let defined = functions(&module_scripts(dir));
     let call = Regex::new(r"Invoke-KubeGmsaNative\b[^\n]*-EntryPoint '([^']+)'").unwrap();
     let public: BTreeMap<String, String> = defined
         .iter()
@@ -511,11 +510,33 @@ fn the_readme_lists_every_cmdlet_with_its_entry_point() {
     );
 }
 
+/// The module's script text: KubeGmsa.psm1, then every other .ps1 it dot-sources.
+fn module_scripts(dir: &Path) -> String {
+    let mut text = std::fs::read_to_string(dir.join("KubeGmsa.psm1")).unwrap();
+    let mut others: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ps1"))
+        .collect();
+    others.sort();
+    for p in others {
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(p).unwrap());
+    }
+    text
+}
+
 /// A copy of the module folder, to break on purpose.
 fn broken_copy(edit: impl FnOnce(&mut String)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["KubeGmsa.psd1", "KubeGmsa.psm1"] {
-        std::fs::copy(module_dir().join(f), dir.path().join(f)).unwrap();
+    for e in std::fs::read_dir(module_dir()).unwrap().flatten() {
+        let p = e.path();
+        if p.extension()
+            .is_some_and(|x| x == "ps1" || x == "psd1" || x == "psm1")
+        {
+            std::fs::copy(&p, dir.path().join(e.file_name())).unwrap();
+        }
     }
     let path = dir.path().join("KubeGmsa.psm1");
     let mut text = std::fs::read_to_string(&path).unwrap();

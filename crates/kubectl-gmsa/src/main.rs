@@ -2,6 +2,7 @@
 //! the outcomes, and exits with a code per error class (see `gmsa::ErrorKind`).
 
 mod cli;
+mod commands;
 mod directory_cmds;
 mod output;
 mod progress;
@@ -310,6 +311,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::RotateCerts(a) => webhook_cmds::rotate(out, c, a).await,
         Command::Status(a) => webhook_cmds::status(out, c, a).await,
         Command::Wizard(a) => wizard::run(out, c, a).await,
+        Command::Doctor(a) => commands::doctor::run(out, c, a).await,
+        Command::Attach(a) => commands::attach::run(out, c, a).await,
         Command::Version(a) => {
             if a.output == ReportFormat::Json {
                 let v = serde_json::json!({ "version": version::SHORT, "commit": version::COMMIT, "target": version::TARGET });

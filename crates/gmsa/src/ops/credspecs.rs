@@ -139,7 +139,7 @@ fn resource_name(given: Option<&str>, spec: &CredentialSpec) -> Result<String> {
     Ok(name)
 }
 
-fn default_cluster_role(credspec_name: &str) -> String {
+pub(crate) fn default_cluster_role(credspec_name: &str) -> String {
     format!("{credspec_name}-gmsa-user")
 }
 

@@ -6,12 +6,16 @@
 //! overwrite, then server-side apply in order, deleting what this run created if a later
 //! write fails.
 
+mod attach;
 mod credspecs;
 mod directory;
+pub mod doctor;
 mod webhook;
 
+pub use attach::*;
 pub use credspecs::*;
 pub use directory::*;
+pub use doctor::{doctor, DoctorOutcome, DoctorRequest};
 pub use webhook::*;
 
 use futures::future::{join_all, try_join_all};
