@@ -99,9 +99,3 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
         self.map_err(|e| e.into().context(step))
     }
 }
-
-impl From<kube::Error> for Error {
-    fn from(e: kube::Error) -> Self {
-        crate::cluster::classify(e)
-    }
-}

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod names;
 pub mod ops;
+pub mod outcome;
 pub mod progress;
 
 pub use error::{Error, ErrorKind, Result};

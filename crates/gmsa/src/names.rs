@@ -198,6 +198,14 @@ pub fn check_netbios(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An account name as given (`WebApp01` or `WebApp01$`), without the `$`, checked.
+pub fn strip_account(name: &str) -> Result<String, crate::Error> {
+    let n = name.trim().trim_end_matches('$').to_owned();
+    check_account_name(&n)
+        .map_err(|m| crate::Error::invalid(format!("invalid account name: {m}")))?;
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

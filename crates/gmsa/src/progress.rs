@@ -1,7 +1,7 @@
 //! Progress reporting: the core says what it is doing; each door (CLI, C ABI, PowerShell)
 //! decides how to show it.
 
-use crate::ops::ObjectOutcome;
+use crate::outcome::ObjectOutcome;
 
 /// Receives progress from long operations. Every method has a do-nothing default.
 pub trait Reporter: Send + Sync {

@@ -1,13 +1,15 @@
-//! Printers: kubectl-style summaries, `-o yaml|json` object lists, tables, and errors.
+//! Printers: kubectl-style summaries, `-o yaml|json` object lists, tables, certificate
+//! lines, and errors.
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use gmsa::cluster::DryRun;
 use gmsa::credspec::{Finding, Severity};
-use gmsa::ops::{ApplyOutcome, ObjectOutcome};
+use gmsa::ops::{ApplyOutcome, CertificateSummary, ObjectOutcome};
 use serde_json::{json, Value};
 
-use crate::cli::ObjectFormat;
+use crate::args::{ObjectFormat, WriteArgs};
 
 /// A failed write to stdout, as an operation error.
 pub fn io(e: std::io::Error) -> gmsa::Error {
@@ -128,12 +130,37 @@ pub fn outcome_objects(outcome: &ApplyOutcome) -> Vec<Value> {
         .iter()
         .filter_map(|o| o.object.clone())
         .map(|mut v| {
-            if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.remove("managedFields");
-            }
+            gmsa::outcome::strip_managed_fields(&mut v);
             v
         })
         .collect()
+}
+
+/// The outcome of a write: the objects with `-o`, else the summary.
+pub fn outcome(
+    out: &mut dyn Write,
+    o: &ApplyOutcome,
+    w: &WriteArgs,
+) -> Result<ExitCode, gmsa::Error> {
+    match w.output {
+        Some(format) => objects(out, outcome_objects(o), format).map_err(io)?,
+        None => summary(out, o).map_err(io)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The webhook's serving certificate, one line.
+pub fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
+    let what = match (c.issued, c.new_ca) {
+        (true, true) => "issued (new CA)",
+        (true, false) => "issued",
+        _ => "kept",
+    };
+    writeln!(
+        out,
+        "certificate {what}: expires {} ({} days)",
+        c.not_after, c.days_left
+    )
 }
 
 /// Print an error and its hint on stderr.

@@ -23,13 +23,14 @@ use gmsa::ops::{
 };
 use gmsa::{Error, ErrorKind};
 
-use crate::cli::{CcgPluginArg, ClusterArgs};
-use crate::directory_cmds::DirectoryArgs;
+use crate::args::{CcgPluginArg, ClusterArgs, DirectoryArgs, FailurePolicyArg, ObjectFormat};
 use crate::output;
-use crate::webhook_cmds::FailurePolicyArg;
+use crate::progress::with_progress;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct WizardArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The credential spec JSON file (skips that question).
     #[arg(long, value_name = "PATH", conflicts_with = "account")]
     pub credspec_file: Option<PathBuf>,
@@ -318,7 +319,12 @@ fn missing_flags(a: &WizardArgs) -> Vec<String> {
     missing
 }
 
-pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<ExitCode, Error> {
+pub async fn run(
+    out: &mut dyn Write,
+    before: &ClusterArgs,
+    a: WizardArgs,
+) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let interactive = !a.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if interactive {
         on_ctrl_c();
@@ -417,10 +423,10 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         Some(n) => n.clone(),
         None if interactive => ask.text(
             "Name of the ClusterRole that may use it",
-            Some(format!("{credspec_name}-gmsa-user")),
+            Some(gmsa::cluster::objects::default_cluster_role(&credspec_name)),
             gmsa::names::check_subdomain,
         )?,
-        None => format!("{credspec_name}-gmsa-user"),
+        None => gmsa::cluster::objects::default_cluster_role(&credspec_name),
     };
 
     // 5. Who may use it.
@@ -429,7 +435,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     } else if interactive {
         let answer = ask.text(
             &format!("Service accounts that may use it (NAME in {namespace}, or NAMESPACE:NAME; comma separated)"),
-            Some("default".into()),
+            Some(gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into()),
             |_| Ok(()),
         )?;
         answer
@@ -438,7 +444,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
             .filter(|s| !s.is_empty())
             .collect()
     } else {
-        vec!["default".into()]
+        vec![gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into()]
     };
 
     // 6. Domain-joined nodes, or a ccg.exe plug-in and a domain user.
@@ -497,7 +503,7 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         output::objects(
             &mut std::io::stderr(),
             output::outcome_objects(&objects),
-            crate::cli::ObjectFormat::Yaml,
+            ObjectFormat::Yaml,
         )
         .ok();
         say("# (the webhook's Secrets hold a CA and a serving certificate made at apply time)");
@@ -505,13 +511,15 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
     output::objects(
         &mut std::io::stderr(),
         output::outcome_objects(&preview),
-        crate::cli::ObjectFormat::Yaml,
+        ObjectFormat::Yaml,
     )
     .ok();
     if let Some(s) = &plan.secret {
         say(&format!(
             "and Secret {}/{} (domain, username, password: not shown)",
-            s.namespace.as_deref().unwrap_or("default"),
+            s.namespace
+                .as_deref()
+                .unwrap_or(gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE),
             s.secret_name
         ));
     }
@@ -522,15 +530,11 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
 
     // 8. Apply, verify, and tell the user what to put in the pod.
     if let Some(s) = &plan.secret {
-        let spinner = crate::progress::Spinner::new();
-        let o = ops::create_secret(s, &spinner).await;
-        spinner.finish();
+        let o = with_progress(async |r| ops::create_secret(s, r).await).await;
         output::summary(out, &o?).ok();
     }
     if let Some(w) = &plan.webhook {
-        let reporter = crate::webhook_cmds::WebhookProgress::new();
-        let o = ops::install_webhook(w, &reporter).await;
-        reporter.finish();
+        let o = with_progress(async |r| ops::install_webhook(w, r).await).await;
         let o =
             o.map_err(|e| e.context("install the webhook (the credential spec was not added)"))?;
         let applied = ApplyOutcome {
@@ -540,16 +544,14 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         };
         output::summary(out, &applied).ok();
         if let Some(cert) = &o.certificate {
-            crate::webhook_cmds::certificate_line(out, cert).ok();
+            output::certificate_line(out, cert).ok();
         }
         if let Some(r) = &o.ready {
             writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).ok();
         }
         wait_for_crd(&cluster).await?;
     }
-    let spinner = crate::progress::Spinner::new();
-    let o = ops::add_credspec(&plan.add, &spinner).await;
-    spinner.finish();
+    let o = with_progress(async |r| ops::add_credspec(&plan.add, r).await).await;
     let o = o?;
     output::summary(out, &o).ok();
     let access = ops::check_access(&ops::CheckAccessRequest {
@@ -573,8 +575,12 @@ pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: WizardArgs) -> Result<
         .service_accounts
         .first()
         .cloned()
-        .unwrap_or_else(|| "default".into());
-    let sa_name = first_sa.rsplit(':').next().unwrap_or("default").to_owned();
+        .unwrap_or_else(|| gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into());
+    let sa_name = first_sa
+        .rsplit(':')
+        .next()
+        .unwrap_or(gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT)
+        .to_owned();
     writeln!(
         out,
         "\nPods that run as {account} set:\n\n  spec:\n    serviceAccountName: {sa_name}\n    securityContext:\n      windowsOptions:\n        gmsaCredentialSpecName: {credspec_name}\n    # The pods must resolve {dns}: if cluster DNS cannot, add a dnsConfig whose nameservers are your domain controllers.\n\nInside a container, check the domain with:\n  nltest /sc_verify:{dns}\n  klist get krbtgt\n",
@@ -842,9 +848,7 @@ async fn credspec_step(
             let mut previous: Option<NewCredspecRequest> = None;
             let (request, o) = loop {
                 let request = directory_request(ask, a, previous.as_ref())?;
-                let spinner = crate::progress::Spinner::new();
-                let o = ops::new_credspec(&request, &spinner).await;
-                spinner.finish();
+                let o = with_progress(async |r| ops::new_credspec(&request, r).await).await;
                 match o {
                     Ok(o) => break (request, o),
                     Err(e) => {
@@ -1062,7 +1066,7 @@ fn non_domain_joined(
     let secret_namespace = a
         .secret_namespace
         .clone()
-        .unwrap_or_else(|| "default".into());
+        .unwrap_or_else(|| gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE.into());
     let plugin_input = match (&a.plugin_input, plugin) {
         (Some(i), _) => Some(i.clone()),
         (None, CcgPlugin::Rancher) => None,
@@ -1241,7 +1245,9 @@ fn equivalent_commands(c: &ClusterArgs, plan: &Plan) -> Vec<String> {
         lines.push(format!(
             "kubectl gmsa {g}create-secret {} -n {} --domain {} --username {} --password-stdin",
             sh(&s.secret_name),
-            sh(s.namespace.as_deref().unwrap_or("default")),
+            sh(s.namespace
+                .as_deref()
+                .unwrap_or(gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE)),
             sh(&s.domain),
             sh(&s.username)
         ));

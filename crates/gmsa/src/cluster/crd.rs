@@ -84,6 +84,6 @@ pub fn manifest() -> Value {
     })
 }
 
-pub fn object_ref() -> super::ObjectRef {
+pub fn object_ref() -> super::object::ObjectRef {
     super::ObjectRef::of(&manifest(), "customresourcedefinitions")
 }

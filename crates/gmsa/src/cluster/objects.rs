@@ -4,12 +4,40 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{ObjectRef, CREDSPEC_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
+use super::object::{ObjectRef, CREDSPEC_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
 use crate::credspec::{self, CredentialSpec, GROUP, PLURAL};
 use crate::error::{Error, Result};
 use crate::names;
 
 pub const RBAC: &str = "rbac.authorization.k8s.io/v1";
+
+/// The service account that may use a credential spec when none is named.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+/// The namespace of the domain-user Secret of a ccg plug-in when none is named.
+pub const DEFAULT_SECRET_NAMESPACE: &str = "default";
+
+/// The ClusterRole that may `use` a credential spec, when none is named.
+pub fn default_cluster_role(credspec_name: &str) -> String {
+    format!("{credspec_name}-gmsa-user")
+}
+
+/// The service accounts given (`name` in `namespace`, or `namespace:name`), without
+/// repeats; the default service account of `namespace` when none is given.
+pub fn service_accounts(given: &[String], namespace: &str) -> Result<Vec<ServiceAccountRef>> {
+    let list: Vec<String> = if given.is_empty() {
+        vec![DEFAULT_SERVICE_ACCOUNT.into()]
+    } else {
+        given.to_vec()
+    };
+    let mut out: Vec<ServiceAccountRef> = vec![];
+    for s in &list {
+        let sa = ServiceAccountRef::parse(s, namespace)?;
+        if !out.contains(&sa) {
+            out.push(sa);
+        }
+    }
+    Ok(out)
+}
 
 /// A service account that may use a credential spec: `name` in `namespace`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 pub use lint::{has_errors, lint, Finding, Severity};
 pub use model::{
-    ActiveDirectoryConfig, CcgPlugin, CredentialSpec, DomainJoinConfig, GroupManagedServiceAccount,
-    HostAccountConfig,
+    host_account_config, ActiveDirectoryConfig, CcgPlugin, CredentialSpec, DomainJoinConfig,
+    GroupManagedServiceAccount, HostAccountConfig,
 };
 
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::names;
 
 /// A credential spec: what a Windows container host needs to run a container as a gMSA.
 /// It carries no secret.
@@ -193,6 +194,57 @@ fn strip_serde_position(message: &str) -> &str {
         Some(i) => &message[..i],
         None => message,
     }
+}
+
+/// The `HostAccountConfig` of a ccg.exe plug-in (hosts that are not domain joined): a known
+/// plug-in or any plug-in's CLSID, and its input. `secret_input` is what the Rancher plug-in
+/// reads when no input is given (`<namespace>:<secret>`); with it, no plug-in at all means
+/// Rancher. The one copy of these rules: `add-credspec`, `new-credspec` and the wizard use it.
+pub fn host_account_config(
+    plugin: Option<CcgPlugin>,
+    guid: Option<&str>,
+    input: Option<&str>,
+    secret_input: Option<String>,
+) -> Result<HostAccountConfig, Error> {
+    let (guid, plugin) = match (guid, plugin) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "give either a ccg plug-in (--ccg-plugin) or a plug-in GUID (--plugin-guid), not both",
+            ))
+        }
+        (Some(g), None) => {
+            names::parse_guid(g)
+                .map_err(|m| Error::invalid(format!("invalid plug-in GUID (--plugin-guid): {m}")))?;
+            let g = g
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .to_uppercase();
+            (format!("{{{g}}}"), CcgPlugin::from_guid(&g))
+        }
+        (None, Some(p)) => (p.guid().to_owned(), Some(p)),
+        (None, None) if secret_input.is_some() => {
+            (CcgPlugin::Rancher.guid().to_owned(), Some(CcgPlugin::Rancher))
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                "a plug-in input (--plugin-input) needs a ccg plug-in (--ccg-plugin) or a plug-in GUID (--plugin-guid)",
+            ))
+        }
+    };
+    let input = match (input.filter(|i| !i.is_empty()), plugin, secret_input) {
+        (Some(i), _, _) => i.to_owned(),
+        (None, Some(CcgPlugin::Rancher), Some(s)) => s,
+        _ => {
+            return Err(Error::invalid("this ccg plug-in needs its input (--plugin-input)").with_hint(
+                "Azure Key Vault: \"ObjectId=<id>;SecretUri=<uri>\"; AWS: '{\"credentialArn\": \"arn:...\"}'; Rancher: <namespace>:<secret>",
+            ))
+        }
+    };
+    Ok(HostAccountConfig {
+        portable_ccg_version: "1".into(),
+        plugin_guid: guid,
+        plugin_input: input,
+    })
 }
 
 #[cfg(test)]

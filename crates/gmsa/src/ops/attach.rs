@@ -10,11 +10,13 @@ use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::credspecs::default_cluster_role;
 use super::doctor::{workload::selects_windows, Subject, WorkloadKind};
-use super::{apply_all, connect_for, namespace_for, Action, ApplyOptions, ObjectOutcome};
+use crate::cluster::apply::{apply_all, ApplyOptions};
+use crate::cluster::client::{connect_for, namespace_for};
+use crate::cluster::objects::default_cluster_role;
 use crate::cluster::{self, access, objects, DryRun, ObjectRef, Target, CREDSPEC_ANNOTATION};
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::{Action, ObjectOutcome};
 use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use clap::Args;
 use gmsa::ops::{self, ApplyOutcome};
 use gmsa::Error;
 
-use crate::cli::{ClusterArgs, WriteArgs};
+use crate::args::{ClusterArgs, WriteArgs};
 use crate::output::{self, io};
 
 /// Arguments of `attach`.

@@ -9,8 +9,7 @@ use gmsa::ops::doctor::{Layer, Verdict};
 use gmsa::ops::{self, DoctorOutcome};
 use gmsa::{Error, ErrorKind};
 
-use crate::cli::{ClusterArgs, ReportFormat};
-use crate::directory_cmds::DirectoryArgs;
+use crate::args::{ClusterArgs, DirectoryArgs, ReportFormat};
 use crate::output::{self, io};
 
 /// Arguments of `doctor`.

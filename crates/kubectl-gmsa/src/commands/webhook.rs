@@ -1,26 +1,23 @@
 //! `install-webhook`, `uninstall-webhook`, `rotate-certs` and `status`: their flags, and
 //! how their outcomes are printed. The work is in `gmsa::ops` (webhook operations).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
-use clap::{Args, ValueEnum};
-use gmsa::cluster::webhook::FailurePolicy;
-use gmsa::ops::{self, ApplyOutcome, CertificateSummary, ObjectOutcome};
-use gmsa::progress::Reporter;
+use clap::Args;
+use gmsa::ops::{self, ApplyOutcome};
 use gmsa::{Error, ErrorKind};
 
-use crate::cli::{ClusterArgs, ObjectFormat, ReportFormat, WriteArgs};
-use crate::output::io;
-use crate::{output, progress};
+use crate::args::{ClusterArgs, FailurePolicyArg, ObjectFormat, ReportFormat, WriteArgs};
+use crate::output::{self, io};
+use crate::progress::with_progress;
 
 /// `--name`: shared by every webhook command.
 #[derive(Debug, Args, Clone)]
 pub struct WebhookName {
     /// Name of the webhook: its Service, Deployment, Secrets and webhook configurations.
     /// The webhook's namespace is -n/--namespace (default here: gmsa-webhook).
-    #[arg(long, value_name = "NAME", default_value = "gmsa-webhook")]
+    #[arg(long, value_name = "NAME", default_value = gmsa::cluster::webhook::DEFAULT_NAME)]
     pub name: String,
 }
 
@@ -44,16 +41,10 @@ impl WaitArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailurePolicyArg {
-    /// Reject pods while the webhook cannot be reached (upstream's behaviour).
-    Fail,
-    /// Admit pods unchecked while the webhook cannot be reached.
-    Ignore,
-}
-
 #[derive(Debug, Args)]
 pub struct InstallWebhookArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub name: WebhookName,
     /// The webhook image.
@@ -99,6 +90,8 @@ pub struct InstallWebhookArgs {
 #[derive(Debug, Args)]
 pub struct UninstallWebhookArgs {
     #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
     pub name: WebhookName,
     /// Also delete the GMSACredentialSpec CRD. Refused while credential specs exist.
     #[arg(long)]
@@ -112,6 +105,8 @@ pub struct UninstallWebhookArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateCertsArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub name: WebhookName,
     /// Make a new CA too. The API server trusts old and new until the pods serve the new one.
@@ -129,6 +124,8 @@ pub struct RotateCertsArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub name: WebhookName,
     /// Output format.
@@ -177,64 +174,12 @@ fn split_unit(s: &str) -> Result<(u64, &str), String> {
     Ok((n, &s[at..]))
 }
 
-/// Progress: the spinner on a terminal, plain lines on stderr otherwise (for waits only).
-pub(crate) struct WebhookProgress {
-    spinner: progress::Spinner,
-    terminal: bool,
-    last: Mutex<Option<(u64, u64)>>,
-}
-
-impl WebhookProgress {
-    pub(crate) fn new() -> WebhookProgress {
-        WebhookProgress {
-            spinner: progress::Spinner::new(),
-            terminal: std::io::stderr().is_terminal(),
-            last: Mutex::new(None),
-        }
-    }
-    pub(crate) fn finish(&self) {
-        self.spinner.finish();
-    }
-}
-
-impl Reporter for WebhookProgress {
-    fn step(&self, message: &str) {
-        self.spinner.step(message);
-    }
-    fn object(&self, outcome: &ObjectOutcome) {
-        self.spinner.object(outcome);
-    }
-    fn waiting(&self, message: &str, done: u64, total: u64) {
-        if self.terminal {
-            self.spinner.waiting(message, done, total);
-            return;
-        }
-        let mut last = self.last.lock().expect("not poisoned");
-        if *last != Some((done, total)) {
-            eprintln!("{message}: {done}/{total} replicas ready");
-            *last = Some((done, total));
-        }
-    }
-}
-
-pub(crate) fn certificate_line(out: &mut dyn Write, c: &CertificateSummary) -> std::io::Result<()> {
-    let what = match (c.issued, c.new_ca) {
-        (true, true) => "issued (new CA)",
-        (true, false) => "issued",
-        _ => "kept",
-    };
-    writeln!(
-        out,
-        "certificate {what}: expires {} ({} days)",
-        c.not_after, c.days_left
-    )
-}
-
 pub async fn install(
     out: &mut dyn Write,
-    c: &ClusterArgs,
+    before: &ClusterArgs,
     a: InstallWebhookArgs,
 ) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let req = ops::InstallWebhookRequest {
         target: c.target(),
         name: Some(a.name.name),
@@ -243,10 +188,7 @@ pub async fn install(
         replicas: a.replicas,
         tolerate_control_plane: a.tolerate_control_plane,
         node_selector: a.node_selector,
-        failure_policy: match a.failure_policy {
-            FailurePolicyArg::Fail => FailurePolicy::Fail,
-            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
-        },
+        failure_policy: a.failure_policy.into(),
         cert_validity_days: a.cert_validity,
         cert_manager: a.cert_manager,
         wait: a.wait.wait(),
@@ -255,9 +197,7 @@ pub async fn install(
         overwrite: a.overwrite,
         kube_version: a.kube_version,
     };
-    let reporter = WebhookProgress::new();
-    let o = ops::install_webhook(&req, &reporter).await;
-    reporter.finish();
+    let o = with_progress(async |r| ops::install_webhook(&req, r).await).await;
     let o = o?;
     let applied = ApplyOutcome {
         dry_run: o.dry_run,
@@ -270,7 +210,7 @@ pub async fn install(
     }
     output::summary(out, &applied).map_err(io)?;
     if let Some(cert) = &o.certificate {
-        certificate_line(out, cert).map_err(io)?;
+        output::certificate_line(out, cert).map_err(io)?;
     }
     if let Some(r) = &o.ready {
         writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).map_err(io)?;
@@ -286,9 +226,10 @@ pub async fn install(
 
 pub async fn uninstall(
     out: &mut dyn Write,
-    c: &ClusterArgs,
+    before: &ClusterArgs,
     a: UninstallWebhookArgs,
 ) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let req = ops::UninstallWebhookRequest {
         target: c.target(),
         name: Some(a.name.name),
@@ -297,9 +238,7 @@ pub async fn uninstall(
         force: a.force,
         dry_run: a.write.dry_run.into(),
     };
-    let reporter = WebhookProgress::new();
-    let o = ops::uninstall_webhook(&req, &reporter).await;
-    reporter.finish();
+    let o = with_progress(async |r| ops::uninstall_webhook(&req, r).await).await;
     let o = o?;
     let applied = ApplyOutcome {
         dry_run: o.dry_run,
@@ -331,9 +270,10 @@ pub async fn uninstall(
 
 pub async fn rotate(
     out: &mut dyn Write,
-    c: &ClusterArgs,
+    before: &ClusterArgs,
     a: RotateCertsArgs,
 ) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let req = ops::RotateCertsRequest {
         target: c.target(),
         name: Some(a.name.name),
@@ -343,9 +283,7 @@ pub async fn rotate(
         wait: a.wait.wait(),
         timeout_secs: a.wait.timeout,
     };
-    let reporter = WebhookProgress::new();
-    let o = ops::rotate_certs(&req, &reporter).await;
-    reporter.finish();
+    let o = with_progress(async |r| ops::rotate_certs(&req, r).await).await;
     let o = o?;
     if a.output == ReportFormat::Json {
         output::json(out, &o)?;
@@ -357,7 +295,7 @@ pub async fn rotate(
         findings: vec![],
     };
     output::summary(out, &applied).map_err(io)?;
-    certificate_line(out, &o.certificate).map_err(io)?;
+    output::certificate_line(out, &o.certificate).map_err(io)?;
     if let Some(r) = &o.ready {
         writeln!(out, "webhook ready: {}/{} replicas", r.ready, r.wanted).map_err(io)?;
     }
@@ -369,17 +307,16 @@ pub async fn rotate(
 
 pub async fn status(
     out: &mut dyn Write,
-    c: &ClusterArgs,
+    before: &ClusterArgs,
     a: StatusArgs,
 ) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let req = ops::StatusRequest {
         target: c.target(),
         name: Some(a.name.name),
         namespace: c.namespace.clone(),
     };
-    let reporter = WebhookProgress::new();
-    let o = ops::status(&req, &reporter).await;
-    reporter.finish();
+    let o = with_progress(async |r| ops::status(&req, r).await).await;
     let o = o?;
     if a.output == ReportFormat::Json {
         output::json(out, &o)?;

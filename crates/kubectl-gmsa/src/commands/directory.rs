@@ -1,77 +1,19 @@
-//! The directory commands (`new-credspec`, `check-account`, `create-account`): their clap
-//! arguments, the password prompt, and their printers. The work is in `gmsa::ops`.
+//! The directory commands (`new-credspec`, `check-account`, `create-account`): their flags
+//! (the directory connection's are in `args`), the requests they build, and their printers.
+//! They talk to Active Directory only, so they take no cluster flags. The work is in
+//! `gmsa::ops`.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use gmsa::directory::{DirectoryTarget, PASSWORD_ENV};
 use gmsa::ops::{self, CheckStatus};
 use gmsa::{Error, ErrorKind};
 
-use crate::cli::{CcgPluginArg, ReportFormat};
-use crate::output;
-use crate::output::io;
-
-/// How to reach and authenticate to a domain controller (every directory command).
-#[derive(Debug, Args, Clone, Default)]
-pub struct DirectoryArgs {
-    /// The domain controller: ldaps://HOST[:PORT], or ldap://HOST[:PORT] (StartTLS for --user;
-    /// Kerberos seals the connection itself). Default: a DC of --domain from the DNS SRV
-    /// records _ldap._tcp.dc._msdcs.<domain> (nameserver: $GMSA_DNS_SERVER or /etc/resolv.conf).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// DNS name of the domain, such as contoso.com (checked against what the server serves).
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: Option<String>,
-    /// PEM file with the CA certificate(s) to trust for the server (default: the system's).
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
-    /// Simple bind over TLS as this user (user@domain, DOMAIN\user or a DN). The password
-    /// comes from $GMSA_LDAP_PASSWORD or a hidden prompt, never from the command line.
-    /// Without --user: Kerberos with your ticket cache (kinit).
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// Seconds to wait for the connection and for each LDAP operation.
-    #[arg(long, value_name = "SECONDS", default_value_t = gmsa::directory::DEFAULT_TIMEOUT_SECS)]
-    pub timeout: u64,
-}
-
-impl DirectoryArgs {
-    /// The core's target, with the password read from the environment or a prompt.
-    pub fn target(&self) -> Result<DirectoryTarget, Error> {
-        let password = match &self.user {
-            None => None,
-            Some(user) => Some(read_password(user)?),
-        };
-        Ok(DirectoryTarget {
-            server: self.server.clone(),
-            domain: self.domain.clone(),
-            ca_file: self.ca_file.clone(),
-            user: self.user.clone(),
-            password,
-            timeout_secs: Some(self.timeout),
-        })
-    }
-}
-
-/// `$GMSA_LDAP_PASSWORD`, else a hidden prompt on the terminal.
-fn read_password(user: &str) -> Result<String, Error> {
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
-        if !p.is_empty() {
-            return Ok(p);
-        }
-    }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(Error::new(ErrorKind::Config, format!("no password for {user}: ${PASSWORD_ENV} is not set and there is no terminal to ask"))
-            .with_hint(format!("set ${PASSWORD_ENV}, or use Kerberos (kinit, then leave out --user)")));
-    }
-    dialoguer::Password::new()
-        .with_prompt(format!("Password of {user}"))
-        .interact()
-        .map_err(|e| Error::invalid(format!("failed to read the password: {e}")))
-}
+use crate::args::{DirectoryArgs, ObjectFormat, PluginArgs, ReportFormat};
+use crate::output::{self, io};
+use crate::progress::with_progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CredspecFormat {
@@ -101,20 +43,8 @@ pub struct NewCredspecArgs {
     /// Name of the resource for -o resource (default: the gMSA name in lower case).
     #[arg(long, value_name = "NAME")]
     pub credspec_name: Option<String>,
-    /// Non-domain-joined hosts: the ccg.exe plug-in (HostAccountConfig).
-    #[arg(
-        long,
-        value_enum,
-        conflicts_with = "plugin_guid",
-        requires = "plugin_input"
-    )]
-    pub ccg_plugin: Option<CcgPluginArg>,
-    /// Non-domain-joined hosts: the CLSID of any other ccg.exe plug-in.
-    #[arg(long, value_name = "GUID", requires = "plugin_input")]
-    pub plugin_guid: Option<String>,
-    /// Non-domain-joined hosts: the plug-in's input (PluginInput).
-    #[arg(long, value_name = "TEXT")]
-    pub plugin_input: Option<String>,
+    #[command(flatten)]
+    pub plugin: PluginArgs,
     /// Print what the directory queries cost (connections, round trips, time) on stderr.
     #[arg(long)]
     pub stats: bool,
@@ -186,16 +116,10 @@ pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<Exi
         directory: a.directory.target()?,
         account: a.account.clone(),
         additional_accounts: a.additional_accounts.clone(),
-        plugin: ops::PluginRequest {
-            ccg_plugin: a.ccg_plugin.map(Into::into),
-            plugin_guid: a.plugin_guid.clone(),
-            plugin_input: a.plugin_input.clone(),
-        },
+        plugin: a.plugin.request(),
         credspec_name,
     };
-    let spinner = crate::progress::Spinner::new();
-    let o = ops::new_credspec(&req, &spinner).await;
-    spinner.finish();
+    let o = with_progress(async |r| ops::new_credspec(&req, r).await).await;
     let o = o?;
     output::findings(
         &mut std::io::stderr(),
@@ -221,11 +145,11 @@ pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<Exi
         }
         Some(CredspecFormat::Yaml) => {
             let v = serde_json::to_value(&o.credspec).expect("serializes");
-            output::value(out, &v, crate::cli::ObjectFormat::Yaml).map_err(io)?
+            output::value(out, &v, ObjectFormat::Yaml).map_err(io)?
         }
         Some(CredspecFormat::Resource) => {
             let r = o.resource.as_ref().expect("asked for a resource");
-            output::value(out, r, crate::cli::ObjectFormat::Yaml).map_err(io)?
+            output::value(out, r, ObjectFormat::Yaml).map_err(io)?
         }
         None => {}
     }
@@ -244,9 +168,7 @@ pub async fn check_account(a: CheckAccountArgs, out: &mut dyn Write) -> Result<E
         directory: a.directory.target()?,
         account: a.account.clone(),
     };
-    let spinner = crate::progress::Spinner::new();
-    let o = ops::check_account(&req, &spinner).await;
-    spinner.finish();
+    let o = with_progress(async |r| ops::check_account(&req, r).await).await;
     let o = o?;
     if a.output == ReportFormat::Json {
         output::json(out, &o)?;
@@ -294,9 +216,7 @@ pub async fn create_account(a: CreateAccountArgs, out: &mut dyn Write) -> Result
         container: a.container.clone(),
         dry_run: a.dry_run,
     };
-    let spinner = crate::progress::Spinner::new();
-    let o = ops::create_account(&req, &spinner).await;
-    spinner.finish();
+    let o = with_progress(async |r| ops::create_account(&req, r).await).await;
     let o = o?;
     if a.output == ReportFormat::Json {
         output::json(out, &o)?;
