@@ -14,6 +14,8 @@ use crate::output::{self, io};
 /// Arguments of `attach`.
 #[derive(Debug, Args)]
 pub struct AttachArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The workload: deployment/NAME, statefulset/NAME, daemonset/NAME, job/NAME or cronjob/NAME (in -n's namespace).
     #[arg(value_name = "KIND/NAME")]
     pub workload: String,
@@ -37,7 +39,12 @@ pub struct AttachArgs {
     pub write: WriteArgs,
 }
 
-pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: AttachArgs) -> Result<ExitCode, Error> {
+pub async fn run(
+    out: &mut dyn Write,
+    before: &ClusterArgs,
+    a: AttachArgs,
+) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let req = ops::AttachRequest {
         target: c.target(),
         workload: a.workload.clone(),

@@ -15,6 +15,8 @@ use crate::output::{self, io};
 /// Arguments of `doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// What to check: KIND/NAME of a workload (pod, deployment, statefulset, daemonset, job,
     /// cronjob; in -n's namespace) or credspec/NAME. Default: the webhook, every credential
     /// spec and every workload (in every namespace, or -n's) that names one.
@@ -44,7 +46,12 @@ pub struct DoctorArgs {
     pub directory: DirectoryArgs,
 }
 
-pub async fn run(out: &mut dyn Write, c: &ClusterArgs, a: DoctorArgs) -> Result<ExitCode, Error> {
+pub async fn run(
+    out: &mut dyn Write,
+    before: &ClusterArgs,
+    a: DoctorArgs,
+) -> Result<ExitCode, Error> {
+    let c = &a.cluster.or(before);
     let d = &a.directory;
     let directory = if d.server.is_some() || d.domain.is_some() || d.user.is_some() {
         Some(d.target()?)
