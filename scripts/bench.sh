@@ -13,7 +13,8 @@
 #   the admission webhook (gmsa-webhook): pod creation latency (median, p99) through the API
 #     server with and without it, its own time per request, its peak memory
 #   the local test DC (skipped, and said so, where Samba cannot be installed):
-#     new-credspec (simple bind over LDAPS, and Kerberos) vs the same four reads by ldapsearch
+#     new-credspec (simple bind over LDAPS, and Kerberos) vs the same four reads by ldapsearch;
+#     doctor on a healthy setup (cluster + DC) vs status + check-account + check-access in sequence
 # Usage: scripts/bench.sh [RUNS]   (default 15 runs per figure; hyperfine, installed if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -225,6 +226,45 @@ $LS -b '$BASE' '(sAMAccountName=$ACCOUNT\$)' objectClass sAMAccountName >/dev/nu
         -n "4 x ldapsearch (simple bind, LDAPS)" "$LDAPSEARCH" >/dev/null 2>&1
     hyperfine --style none --runs "$RUNS" --warmup 2 --export-json "$WORK/dc-krb.json" \
         -n "new-credspec (Kerberos, sealed ldap://)" "$KERBEROS" >/dev/null 2>&1
+
+    # doctor on a healthy setup (the typical cluster and the DC) vs the three commands it
+    # replaces, run one after the other: status + check-account + check-access.
+    log "doctor vs status + check-account + check-access"
+    DOC_KC=(--kubeconfig "$SMALL")
+    for ns in bench-doctor bench-dw; do
+        kubectl --kubeconfig "$SMALL" create namespace "$ns" --dry-run=client -o yaml | kubectl --kubeconfig "$SMALL" apply -f - >/dev/null
+    done
+    kubectl --kubeconfig "$SMALL" -n bench-doctor create serviceaccount app --dry-run=client -o yaml | kubectl --kubeconfig "$SMALL" apply -f - >/dev/null
+    $SIMPLE --file "$WORK/bench-doctor.json" >/dev/null
+    "$BIN" add-credspec "${DOC_KC[@]}" --credspec-file "$WORK/bench-doctor.json" --credspec-name bench-doctor \
+        --service-account app -n bench-doctor --overwrite >/dev/null
+    "$BIN" install-webhook "${DOC_KC[@]}" --name bench-dw -n bench-dw --failure-policy Ignore --no-wait >/dev/null
+    kubectl --kubeconfig "$SMALL" -n bench-dw patch deployment bench-dw --subresource=status --type=merge \
+        -p '{"status":{"replicas":2,"updatedReplicas":2,"readyReplicas":2,"availableReplicas":2}}' >/dev/null
+    CONTENTS=$(kubectl --kubeconfig "$SMALL" get gmsacredentialspec bench-doctor -o json |
+        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["credspec"], sort_keys=True, separators=(",", ":")))')
+    python3 - "$CONTENTS" <<'PYDOC' | kubectl --kubeconfig "$SMALL" apply --server-side --field-manager bench -f - >/dev/null
+import json, sys
+labels = {"app": "web"}
+spec = {"serviceAccountName": "app", "automountServiceAccountToken": False,
+        "nodeSelector": {"kubernetes.io/os": "windows"}, "dnsConfig": {"nameservers": ["127.0.0.1"]},
+        "securityContext": {"windowsOptions": {"gmsaCredentialSpecName": "bench-doctor"}},
+        "containers": [{"name": "app", "image": "mcr.microsoft.com/windows/servercore/iis"}]}
+pod_spec = json.loads(json.dumps(spec))
+pod_spec["securityContext"]["windowsOptions"]["gmsaCredentialSpec"] = sys.argv[1]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "bench-doctor"},
+     "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}}},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "bench-doctor", "labels": labels}, "spec": pod_spec}]}))
+PYDOC
+    DOCTOR="$BIN doctor deployment/web -n bench-doctor --kubeconfig $SMALL --webhook-name bench-dw --webhook-namespace bench-dw --server $GMSA_TEST_DC_LDAPS_URL --ca-file $GMSA_TEST_DC_CA --user $GMSA_TEST_DC_ALICE_USER"
+    SEQUENCE="$BIN status --kubeconfig $SMALL --name bench-dw -n bench-dw >/dev/null; \
+$BIN check-account $ACCOUNT --server $GMSA_TEST_DC_LDAPS_URL --ca-file $GMSA_TEST_DC_CA --user $GMSA_TEST_DC_ALICE_USER >/dev/null; \
+$BIN check-access bench-doctor --service-account app -n bench-doctor --kubeconfig $SMALL >/dev/null"
+    $DOCTOR >"$WORK/doctor.txt" 2>&1 || log "doctor on the healthy setup did not pass: $(grep -E 'FAIL|WARN' "$WORK/doctor.txt" | tr '\n' ' ')"
+    hyperfine --style none --runs "$RUNS" --warmup 2 -i --export-json "$WORK/doctor.json" \
+        -n "doctor deployment/web (with the DC; every check)" "$DOCTOR" \
+        -n "status + check-account + check-access, one after the other" "$SEQUENCE" >/dev/null 2>&1
     unset GMSA_LDAP_PASSWORD
 else
     DC_NOTE="The test DC could not be started here, so new-credspec was not measured: $(tail -1 "$WORK/dc.log")"
@@ -248,7 +288,7 @@ def ms(r):
     return statistics.median(r["times"]) * 1000
 print("| kubectl-gmsa | median ms | baseline | median ms | ratio |")
 print("|---|---:|---|---:|---:|")
-for name in ["create", "reapply", "remove", "wh-create", "wh-rerun", "help", "large-get", "large-remove", "large-status", "dc", "dc-krb"]:
+for name in ["create", "reapply", "remove", "wh-create", "wh-rerun", "help", "large-get", "large-remove", "large-status", "dc", "dc-krb", "doctor"]:
     res = results(name)
     if not res:
         continue

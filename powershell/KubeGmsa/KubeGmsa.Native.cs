@@ -73,6 +73,10 @@ namespace KubeGmsa
         public static extern int gmsa_check_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         public static extern int gmsa_create_account(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_doctor(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int gmsa_attach(IntPtr ctx, byte[] request, UIntPtr requestLen, out IntPtr outBuf, out UIntPtr outLen);
 
         static OperationFn Find(string entryPoint)
         {
@@ -94,6 +98,8 @@ namespace KubeGmsa
                 case "gmsa_new_credspec": return gmsa_new_credspec;
                 case "gmsa_check_account": return gmsa_check_account;
                 case "gmsa_create_account": return gmsa_create_account;
+                case "gmsa_doctor": return gmsa_doctor;
+                case "gmsa_attach": return gmsa_attach;
                 default: return null;
             }
         }

@@ -26,7 +26,9 @@
         'Update-KubeGmsaWebhookCertificate',
         'New-KubeGmsaCredentialSpec',
         'Test-KubeGmsaAccount',
-        'New-KubeGmsaAccount'
+        'New-KubeGmsaAccount',
+        'Test-KubeGmsaConfiguration',
+        'Set-KubeGmsaWorkload'
     )
     FileList             = @(
         'KubeGmsa.psd1',
@@ -36,6 +38,7 @@
         'CredentialSpecs.ps1',
         'Webhook.ps1',
         'Directory.ps1',
+        'Doctor.ps1',
         'LICENSE'
     )
     CmdletsToExport      = @()

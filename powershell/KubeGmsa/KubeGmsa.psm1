@@ -1,7 +1,7 @@
 # KubeGmsa.psm1: the KubeGmsa module's entry. Loads the interop (KubeGmsa.Native.cs) and the
 # gmsa_ffi native library for this OS and architecture from bin/<rid>/, refuses a library of
 # another ABI version, makes this session's context, and loads the cmdlets, one file per
-# area: CredentialSpecs.ps1, Webhook.ps1, Directory.ps1 (shared helpers in Common.ps1).
+# area: CredentialSpecs.ps1, Webhook.ps1, Directory.ps1, Doctor.ps1 (shared helpers in Common.ps1).
 
 Set-StrictMode -Version 3.0
 
@@ -84,6 +84,7 @@ function Initialize-KubeGmsaNative {
 . (Join-Path $PSScriptRoot 'CredentialSpecs.ps1')
 . (Join-Path $PSScriptRoot 'Webhook.ps1')
 . (Join-Path $PSScriptRoot 'Directory.ps1')
+. (Join-Path $PSScriptRoot 'Doctor.ps1')
 
 Initialize-KubeGmsaNative
 $ExecutionContext.SessionState.Module.OnRemove = {
@@ -107,5 +108,7 @@ Export-ModuleMember -Function @(
     'Update-KubeGmsaWebhookCertificate',
     'New-KubeGmsaCredentialSpec',
     'Test-KubeGmsaAccount',
-    'New-KubeGmsaAccount'
+    'New-KubeGmsaAccount',
+    'Test-KubeGmsaConfiguration',
+    'Set-KubeGmsaWorkload'
 )

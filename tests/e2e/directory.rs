@@ -423,6 +423,67 @@ fn check_account_reports_missing_spn_duplicate_name_and_disabled() {
     assert!(r.stdout.contains("FAIL  spn"), "{}", r.stdout);
 }
 
+/// Regression (issue 14): a gMSA with no `msDS-GroupMSAMembership` at all (New-ADServiceAccount
+/// without -PrincipalsAllowedToRetrieveManagedPassword). Samba 4.22 fails the whole search when
+/// msDS-ManagedPassword is asked for on such an account; check-account used to fail with
+/// "failed to look up accounts ... no right to view attribute". Now: a failed
+/// allowed-principals check, exit 10, for an admin and for a plain user alike.
+#[test]
+fn check_account_on_a_gmsa_nobody_may_read_reports_allowed_principals() {
+    let d = dc();
+    let name = unique_account("np");
+    let dn = format!("CN={name},CN=Managed Service Accounts,{}", d.base_dn());
+    d.ldbadd(&format!(
+        "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
+        name.to_lowercase()
+    ));
+    assert_eq!(d.attr(&dn, "msDS-GroupMSAMembership"), None);
+    for login in [d.admin(), d.alice()] {
+        let (code, v) = check_json(&name, login);
+        assert_eq!(code, 10, "{v:#}");
+        assert_eq!(v["passed"], false);
+        assert_eq!(status(&v, "exists"), "pass", "{v:#}");
+        assert_eq!(status(&v, "allowed-principals"), "fail", "{v:#}");
+        let allowed = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "allowed-principals")
+            .unwrap();
+        assert!(
+            allowed["message"]
+                .as_str()
+                .unwrap()
+                .contains("msDS-GroupMSAMembership is not set"),
+            "{allowed}"
+        );
+        assert!(
+            allowed["fix"]
+                .as_str()
+                .unwrap()
+                .contains("-PrincipalsAllowedToRetrieveManagedPassword"),
+            "{allowed}"
+        );
+        // Either behaviour of the DC (attribute left out, or the search refused) is a warning.
+        assert_eq!(status(&v, "password-readable"), "warn", "{v:#}");
+        assert!(v["allowed_principals"].as_array().unwrap().is_empty());
+    }
+    // The text form: the failing check and its fix, no error.
+    let a = args(&["check-account", &name], &[]);
+    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    assert_eq!(r.code, 10, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("FAIL  allowed-principals"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stderr.contains("failed to look up accounts"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn errors_are_clear_and_write_nothing() {
     let d = dc();

@@ -3,6 +3,7 @@ mod admission;
 mod anywhere;
 mod credspecs;
 mod directory;
+mod doctor;
 mod faults;
 mod files;
 mod krew;

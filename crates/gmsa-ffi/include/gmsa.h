@@ -356,6 +356,35 @@ GmsaStatus gmsa_create_account(const struct GmsaContext *ctx,
                                uint8_t **out,
                                size_t *out_len);
 
+// The gMSA troubleshooting checklist: directory, cluster, workload and (with `exec`)
+// in-container checks. Request: `DoctorRequest` (the bind password, if any, is
+// `directory.password`: never echoed); outcome: `DoctorOutcome` (failed checks are in the
+// outcome with `"passed": false`, not an error).
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_doctor(const struct GmsaContext *ctx,
+                       const uint8_t *request,
+                       size_t request_len,
+                       uint8_t **out,
+                       size_t *out_len);
+
+// Make a workload run as a gMSA: its pod template's gmsaCredentialSpecName and Windows node
+// selector, with one server-side apply (`bind` also lets its service account use the spec).
+// Request: `AttachRequest`; outcome: `AttachOutcome`.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+GmsaStatus gmsa_attach(const struct GmsaContext *ctx,
+                       const uint8_t *request,
+                       size_t request_len,
+                       uint8_t **out,
+                       size_t *out_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -649,3 +649,52 @@ pub unsafe extern "C" fn gmsa_create_account(
         })
     }
 }
+
+/// The gMSA troubleshooting checklist: directory, cluster, workload and (with `exec`)
+/// in-container checks. Request: `DoctorRequest` (the bind password, if any, is
+/// `directory.password`: never echoed); outcome: `DoctorOutcome` (failed checks are in the
+/// outcome with `"passed": false`, not an error).
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_doctor(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::doctor(req, c.reporter()))
+        })
+    }
+}
+
+/// Make a workload run as a gMSA: its pod template's gmsaCredentialSpecName and Windows node
+/// selector, with one server-side apply (`bind` also lets its service account use the spec).
+/// Request: `AttachRequest`; outcome: `AttachOutcome`.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context; `request` is NULL or valid for reading `request_len`
+/// bytes; `out` and `out_len` are NULL or valid for writing one value each.
+#[no_mangle]
+pub unsafe extern "C" fn gmsa_attach(
+    ctx: *const GmsaContext,
+    request: *const u8,
+    request_len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> GmsaStatus {
+    // SAFETY: the caller upholds the calling convention `run_json` requires.
+    unsafe {
+        run_json(ctx, request, request_len, out, out_len, |c, req| {
+            c.block_on(ops::attach(req, c.reporter()))
+        })
+    }
+}

@@ -23,7 +23,7 @@ type Export = unsafe extern "C" fn(
 const LOCAL: [(&str, Export); 2] = [("gmsa_lint", gmsa_lint), ("gmsa_convert", gmsa_convert)];
 
 /// Operations that talk to a cluster: given only requests that cannot reach one.
-const CLUSTER: [(&str, Export); 7] = [
+const CLUSTER: [(&str, Export); 9] = [
     ("gmsa_add_credspec", gmsa_add_credspec),
     ("gmsa_remove_credspec", gmsa_remove_credspec),
     ("gmsa_bind_role", gmsa_bind_role),
@@ -31,6 +31,8 @@ const CLUSTER: [(&str, Export); 7] = [
     ("gmsa_get", gmsa_get),
     ("gmsa_check_access", gmsa_check_access),
     ("gmsa_create_secret", gmsa_create_secret),
+    ("gmsa_doctor", gmsa_doctor),
+    ("gmsa_attach", gmsa_attach),
 ];
 
 /// The webhook operations: like `CLUSTER`, and never a client-side dry run (which renders

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::args::ClusterArgs;
-use crate::commands::{credspecs, directory, misc, webhook};
+use crate::commands::{attach, credspecs, directory, doctor, misc, webhook};
 
 /// Run Windows containers as a gMSA on any Kubernetes cluster.
 ///
@@ -143,6 +143,32 @@ pub enum Command {
     ///
     /// Example: kubectl gmsa status -o json
     Status(webhook::StatusArgs),
+    /// Check the whole gMSA chain and say what to fix: Active Directory, the cluster, the
+    /// workload, and (with --exec) inside its Windows containers.
+    ///
+    /// Prints a checklist grouped by layer, each line PASS, WARN, FAIL or SKIP with what was
+    /// found and, for a warning or a failure, the command or field that fixes it. The checks
+    /// run concurrently. Exits 0 when nothing fails, 10 when something does. Never writes,
+    /// and never reads a Secret's values (only its key names).
+    ///
+    /// Examples:
+    ///   kubectl gmsa doctor                                   # webhook, every spec and workload
+    ///   kubectl gmsa doctor deployment/web -n shop            # one workload
+    ///   kubectl gmsa doctor credspec/webapp01 --server ldaps://dc1.contoso.com --user reader@contoso.com
+    ///   kubectl gmsa doctor pod/web-7f9c -n shop --exec       # also nltest/klist in the container
+    #[command(verbatim_doc_comment)]
+    Doctor(doctor::DoctorArgs),
+    /// Make a workload run as a gMSA: set its pod template's gmsaCredentialSpecName.
+    ///
+    /// Sets securityContext.windowsOptions.gmsaCredentialSpecName (pod level, or --container),
+    /// adds the node selector kubernetes.io/os: windows unless --no-windows-selector, checks
+    /// that the service account may use the credential spec (--bind lets it), and warns about
+    /// a fixed hostname on several replicas. One server-side apply of only those fields;
+    /// running it again changes nothing. --dry-run=client -o yaml prints the apply
+    /// configuration for a GitOps repository.
+    ///
+    /// Example: kubectl gmsa attach deployment/web --credspec-name webapp01 -n shop --bind
+    Attach(attach::AttachArgs),
     /// Walk through the whole job, one question at a time.
     ///
     /// Shows the cluster and your permissions; checks the webhook and offers to install it

@@ -16,7 +16,7 @@ use clap::Parser;
 use gmsa::Error;
 
 use cli::{Cli, Command};
-use commands::{credspecs, directory, misc, webhook};
+use commands::{attach, credspecs, directory, doctor, misc, webhook};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,6 +55,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::RotateCerts(a) => webhook::rotate(out, c, a).await,
         Command::Status(a) => webhook::status(out, c, a).await,
         Command::Wizard(a) => wizard::run(out, c, a).await,
+        Command::Doctor(a) => doctor::run(out, c, a).await,
+        Command::Attach(a) => attach::run(out, c, a).await,
         Command::Version(a) => misc::version(out, a),
     }
 }

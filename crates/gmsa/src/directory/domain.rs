@@ -155,9 +155,24 @@ pub struct Account {
     /// SIDs allowed by `msDS-GroupMSAMembership` to retrieve the password.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_sids: Vec<String>,
-    /// True when the server returned `msDS-ManagedPassword` (its value is never kept).
+    /// False when the account has no `msDS-GroupMSAMembership` attribute at all.
     #[serde(default)]
-    pub password_readable: bool,
+    pub has_membership: bool,
+}
+
+/// What the bound identity gets when it asks for a gMSA's `msDS-ManagedPassword`
+/// (`password_access`; the value itself is never kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "access", content = "reason")]
+pub enum PasswordAccess {
+    /// The server returned the attribute.
+    Readable,
+    /// The server left the attribute out (not an allowed principal, or a DC that never
+    /// serves it, such as Samba before 4.22).
+    Withheld,
+    /// The server failed the search (Samba 4.22 on a gMSA with no
+    /// `msDS-GroupMSAMembership` at all: LDAP result 1, "no right to view attribute").
+    Refused(String),
 }
 
 fn account_from(e: &Entry) -> Account {
@@ -181,28 +196,23 @@ fn account_from(e: &Entry) -> Account {
         dns_host_name: e.str("dNSHostName"),
         service_principal_names: e.strs("servicePrincipalName"),
         allowed_sids,
-        password_readable: e.has("msDS-ManagedPassword"),
+        has_membership: e.has("msDS-GroupMSAMembership"),
     }
 }
 
-/// The attributes `find_accounts` reads; `with_password` adds `msDS-ManagedPassword`
-/// (only to learn whether the bound identity may read it).
-fn account_attrs(with_password: bool) -> Vec<&'static str> {
-    let mut a = vec![
-        "sAMAccountName",
-        "objectSid",
-        "objectClass",
-        "userAccountControl",
-        "dNSHostName",
-        "servicePrincipalName",
-        "msDS-GroupMSAMembership",
-        "cn",
-    ];
-    if with_password {
-        a.push("msDS-ManagedPassword");
-    }
-    a
-}
+/// The attributes `find_accounts` reads. Never `msDS-ManagedPassword`: Samba 4.22 fails a
+/// whole search that asks for it on a gMSA without `msDS-GroupMSAMembership`, so it is asked
+/// for in a search of its own (`password_access`).
+const ACCOUNT_ATTRS: [&str; 8] = [
+    "sAMAccountName",
+    "objectSid",
+    "objectClass",
+    "userAccountControl",
+    "dNSHostName",
+    "servicePrincipalName",
+    "msDS-GroupMSAMembership",
+    "cn",
+];
 
 /// Every object in the domain named like one of `names`: `sAMAccountName` equal to
 /// `name` or `name$` (one search).
@@ -210,7 +220,6 @@ pub async fn find_accounts(
     dir: &mut Directory,
     domain_dn: &str,
     names: &[&str],
-    with_password: bool,
 ) -> Result<Vec<Account>> {
     let mut filter = String::from("(|");
     for n in names {
@@ -218,12 +227,36 @@ pub async fn find_accounts(
         filter.push_str(&format!("(sAMAccountName={n}$)(sAMAccountName={n})"));
     }
     filter.push(')');
-    let attrs = account_attrs(with_password);
     let entries = dir
-        .search(domain_dn, Scope::Subtree, &filter, &attrs)
+        .search(domain_dn, Scope::Subtree, &filter, &ACCOUNT_ATTRS)
         .await
         .map_err(|e| e.context("look up accounts"))?;
     Ok(entries.iter().map(account_from).collect())
+}
+
+/// Whether the bound identity may read the gMSA's `msDS-ManagedPassword`, in a base search
+/// of its own. A search the server fails for lack of rights (result 1 or 50) is an answer,
+/// `Refused`; a connection failure is an error.
+pub async fn password_access(dir: &mut Directory, dn: &str) -> Result<PasswordAccess> {
+    match dir
+        .search(
+            dn,
+            Scope::Base,
+            "(objectClass=*)",
+            &["msDS-ManagedPassword"],
+        )
+        .await
+    {
+        Ok(entries) => Ok(if entries.iter().any(|e| e.has("msDS-ManagedPassword")) {
+            PasswordAccess::Readable
+        } else {
+            PasswordAccess::Withheld
+        }),
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Forbidden) => {
+            Ok(PasswordAccess::Refused(e.message))
+        }
+        Err(e) => Err(e.context("ask for the managed password")),
+    }
 }
 
 /// Pick the gMSA called `name` out of `find_accounts`' answer, or say precisely why not.

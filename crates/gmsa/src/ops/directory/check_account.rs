@@ -6,7 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::domain::{
-    self, Account, UAC_ACCOUNTDISABLE, UAC_TRUSTED_FOR_DELEGATION, UAC_WORKSTATION_TRUST_ACCOUNT,
+    self, Account, PasswordAccess, UAC_ACCOUNTDISABLE, UAC_TRUSTED_FOR_DELEGATION,
+    UAC_WORKSTATION_TRUST_ACCOUNT,
 };
 use crate::directory::{ConnectionStats, Directory, DirectoryTarget};
 use crate::error::Result;
@@ -110,7 +111,7 @@ pub async fn check_account(
         bound_as.trim_start_matches("u:").to_owned()
     };
     reporter.step("looking up the account");
-    let found = domain::find_accounts(&mut dir, &domain_dn, &[account.as_str()], true).await?;
+    let found = domain::find_accounts(&mut dir, &domain_dn, &[account.as_str()]).await?;
     let mut checks = vec![];
     let mut allowed = vec![];
     let mut dn = None;
@@ -244,10 +245,15 @@ pub async fn check_account(
 
             allowed = domain::names_of_sids(&mut dir, &domain_dn, &g.allowed_sids).await?;
             if allowed.is_empty() {
+                let why = if g.has_membership {
+                    "msDS-GroupMSAMembership allows no one"
+                } else {
+                    "msDS-GroupMSAMembership is not set"
+                };
                 checks.push(finding(
                     "allowed-principals",
                     CheckStatus::Fail,
-                    "no principal may retrieve the password (msDS-GroupMSAMembership is empty)",
+                    format!("no principal may retrieve the password ({why})"),
                     Some(format!("allow the container hosts' group: Set-ADServiceAccount {account} -PrincipalsAllowedToRetrieveManagedPassword <group>")),
                 ));
             } else {
@@ -267,20 +273,10 @@ pub async fn check_account(
                     "not checked: the connection is not encrypted",
                     Some("use ldaps:// or Kerberos".into()),
                 ));
-            } else if g.password_readable {
-                checks.push(finding(
-                    "password-readable",
-                    CheckStatus::Pass,
-                    format!("{who} can retrieve the managed password (value not shown)"),
-                    None,
-                ));
             } else {
-                checks.push(finding(
-                    "password-readable",
-                    CheckStatus::Warn,
-                    format!("{who} cannot retrieve the managed password: it is not among the allowed principals, or this domain controller does not serve msDS-ManagedPassword"),
-                    Some("bind as a container host (or a member of an allowed group) to test what a host gets".into()),
-                ));
+                reporter.step("asking for the managed password");
+                let access = domain::password_access(&mut dir, &g.dn).await?;
+                checks.push(password_finding(&access, &who, allowed.is_empty()));
             }
         }
     }
@@ -311,6 +307,36 @@ pub async fn check_account(
         passed,
         stats,
     })
+}
+
+/// The password-readable finding. A search the DC refused outright (Samba on a gMSA with no
+/// membership at all) is the same warning as a withheld attribute, with the DC's words.
+fn password_finding(access: &PasswordAccess, who: &str, no_one_allowed: bool) -> AccountCheck {
+    let fix = if no_one_allowed {
+        "allow the container hosts first (see allowed-principals), then bind as one of them"
+    } else {
+        "bind as a container host (or a member of an allowed group) to test what a host gets"
+    };
+    match access {
+        PasswordAccess::Readable => finding(
+            "password-readable",
+            CheckStatus::Pass,
+            format!("{who} can retrieve the managed password (value not shown)"),
+            None,
+        ),
+        PasswordAccess::Withheld => finding(
+            "password-readable",
+            CheckStatus::Warn,
+            format!("{who} cannot retrieve the managed password: it is not among the allowed principals, or this domain controller does not serve msDS-ManagedPassword"),
+            Some(fix.into()),
+        ),
+        PasswordAccess::Refused(reason) => finding(
+            "password-readable",
+            CheckStatus::Warn,
+            format!("{who} cannot retrieve the managed password: the domain controller refused to show it ({reason})"),
+            Some(fix.into()),
+        ),
+    }
 }
 
 /// The KDS root key finding: usable keys pass; keys not yet usable fail; a password the
@@ -376,6 +402,28 @@ fn kds_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_findings_for_each_answer_of_the_dc() {
+        let ok = password_finding(&PasswordAccess::Readable, "u", false);
+        assert_eq!((ok.status, ok.fix), (CheckStatus::Pass, None));
+        let left_out = password_finding(&PasswordAccess::Withheld, "u", false);
+        assert_eq!(left_out.status, CheckStatus::Warn);
+        assert!(left_out.fix.unwrap().contains("bind as a container host"));
+        // Samba 4.22 on a gMSA with no msDS-GroupMSAMembership fails the search itself.
+        let refused = password_finding(
+            &PasswordAccess::Refused("no right to view attribute".into()),
+            "u",
+            true,
+        );
+        assert_eq!(refused.status, CheckStatus::Warn);
+        assert!(
+            refused.message.contains("no right to view attribute"),
+            "{}",
+            refused.message
+        );
+        assert!(refused.fix.unwrap().contains("allowed-principals"));
+    }
 
     #[test]
     fn kds_root_key_findings() {

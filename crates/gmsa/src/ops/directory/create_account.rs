@@ -95,7 +95,7 @@ pub async fn create_account(
     if let Some(g) = &req.create_group {
         names_to_check.push(g.as_str());
     }
-    let existing = domain::find_accounts(&mut dir, &domain_dn, &names_to_check, false).await?;
+    let existing = domain::find_accounts(&mut dir, &domain_dn, &names_to_check).await?;
     let taken: Vec<String> = existing
         .iter()
         .filter(|a| {

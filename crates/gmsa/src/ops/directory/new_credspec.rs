@@ -119,7 +119,7 @@ pub async fn new_credspec(
                 .map(|(n, _)| n.as_str()),
         )
         .collect();
-    let found = domain::find_accounts(&mut dir, &facts.dn, &local, false).await?;
+    let found = domain::find_accounts(&mut dir, &facts.dn, &local).await?;
     let main = domain::the_gmsa(&found, &account, &dir.server)?
         .sam_account_name
         .trim_end_matches('$')
