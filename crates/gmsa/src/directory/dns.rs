@@ -103,9 +103,23 @@ fn plain(name: &Name) -> String {
 /// A resolver that asks `server` only (UDP, then TCP when the answer is truncated), or the
 /// system's configured servers; with a description of where it asks, for messages.
 fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResolver, String)> {
+    resolver_over(server, timeout, false)
+}
+
+/// [`resolver`], asking over TCP only when `tcp_only` (the doctor's check that DNS over TCP
+/// works, which domains with many DCs need for their truncated answers).
+fn resolver_over(
+    server: Option<SocketAddr>,
+    timeout: Duration,
+    tcp_only: bool,
+) -> Result<(TokioResolver, String)> {
     let (config, mut opts, hosts, at) = match server {
         Some(addr) => {
-            let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+            let mut ns = if tcp_only {
+                NameServerConfig::tcp(addr.ip())
+            } else {
+                NameServerConfig::udp_and_tcp(addr.ip())
+            };
             for c in &mut ns.connections {
                 c.port = addr.port();
             }
@@ -144,6 +158,16 @@ fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResol
                 }
             }
             let at = format!("the system's DNS server {}", ips.join(", "));
+            let config = if tcp_only {
+                let servers = ips
+                    .iter()
+                    .filter_map(|ip| ip.parse::<IpAddr>().ok())
+                    .map(NameServerConfig::tcp)
+                    .collect();
+                ResolverConfig::from_name_servers(servers)
+            } else {
+                config
+            };
             (config, opts, ResolveHosts::Auto, at)
         }
     };
@@ -202,6 +226,34 @@ fn dns_error(e: NetError, name: &str, domain: &str, at: &str) -> Error {
         )
         .with_hint(hint()),
     }
+}
+
+/// How many SRV records `_ldap._tcp.dc._msdcs.<domain>` has, asked over TCP only, of the
+/// same DNS server as [`find_dcs`].
+pub async fn count_dcs_over_tcp(
+    domain: &str,
+    dns_server: Option<&str>,
+    timeout: Duration,
+) -> Result<usize> {
+    let server = chosen_server(dns_server)?;
+    let (resolver, at) = resolver_over(server, timeout, true)?;
+    let name = format!("_ldap._tcp.dc._msdcs.{}", domain.trim_end_matches('.'));
+    let fqdn = Name::from_ascii(format!("{name}.")).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("invalid domain name \"{domain}\": {e}"),
+        )
+    })?;
+    let lookup =
+        match tokio::time::timeout(timeout * 2, resolver.lookup(fqdn, RecordType::SRV)).await {
+            Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
+            Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
+        };
+    Ok(lookup
+        .answers()
+        .iter()
+        .filter(|r| matches!(r.data, RData::SRV(_)))
+        .count())
 }
 
 /// The domain controllers of `domain`, best first (lowest priority, then highest weight), each

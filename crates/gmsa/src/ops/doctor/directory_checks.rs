@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use ldap3::Scope;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::report::{Check, Layer};
 use super::scope::CredspecObject;
@@ -50,7 +49,10 @@ pub async fn checks(
     let (acct, facts, srv, ports) = tokio::join!(
         check_account(&req, &Silent),
         spec_against_ad(&target, spec, &c.name, plugin_account),
-        srv_records(&spec.domain_join_config.dns_name),
+        srv_records(
+            &spec.domain_join_config.dns_name,
+            target.dns_server.as_deref()
+        ),
         dc_ports(&target),
     );
     let subject = format!("gmsa/{account}");
@@ -397,11 +399,11 @@ async fn plugin_account_check(
 }
 
 /// `_ldap._tcp.dc._msdcs.<domain>` over UDP and over TCP.
-async fn srv_records(domain: &str) -> Vec<Check> {
+async fn srv_records(domain: &str, dns_server: Option<&str>) -> Vec<Check> {
     let subject = format!("dns/{domain}");
     let name = format!("_ldap._tcp.dc._msdcs.{domain}");
     let fix = format!("publish the DCs' SRV records in the DNS the nodes and pods use (dcdiag /test:dns), or forward {domain} to the DCs");
-    let udp = match dns::find_dcs(domain, Duration::from_secs(3)).await {
+    let udp = match dns::find_dcs(domain, dns_server, Duration::from_secs(3)).await {
         Ok(r) => Check::pass(
             D,
             "srv-records-udp",
@@ -422,7 +424,10 @@ async fn srv_records(domain: &str) -> Vec<Check> {
             fix.clone(),
         ),
     };
-    let tcp = match srv_over_tcp(&name).await {
+    let tcp = match dns::count_dcs_over_tcp(domain, dns_server, Duration::from_secs(3))
+        .await
+        .map_err(|e| e.message)
+    {
         Ok(0) => Check::fail(
             D,
             "srv-records-tcp",
@@ -445,28 +450,6 @@ async fn srv_records(domain: &str) -> Vec<Check> {
         ),
     };
     vec![udp, tcp]
-}
-
-async fn srv_over_tcp(name: &str) -> std::result::Result<usize, String> {
-    let ns = dns::nameserver().ok_or("no DNS server configured")?;
-    let id = 0x7cd1;
-    let q = dns::query(id, name, 33);
-    let io = async {
-        let mut s = tokio::net::TcpStream::connect(ns).await?;
-        let mut msg = (q.len() as u16).to_be_bytes().to_vec();
-        msg.extend_from_slice(&q);
-        s.write_all(&msg).await?;
-        let mut len = [0u8; 2];
-        s.read_exact(&mut len).await?;
-        let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
-        s.read_exact(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(3), io)
-        .await
-        .map_err(|_| format!("{ns} did not answer in 3 s"))?
-        .map_err(|e| format!("{ns}: {e}"))?;
-    dns::parse(&buf, id).map(|(_, srv, _)| srv.len())
 }
 
 /// TCP connects from here to the DC's ports.
