@@ -14,6 +14,7 @@ pub use super::webhook_input::{
     check_image, check_name, parse_node_selector, FailurePolicy, DEFAULT_IMAGE, DEFAULT_NAME,
     DEFAULT_NAMESPACE,
 };
+pub use super::webhook_owner::{owner_namespace, OWNER_ANNOTATION};
 use crate::credspec::{GROUP, PLURAL};
 use crate::error::Result;
 
@@ -26,12 +27,7 @@ pub const OPT_OUT_VALUE: &str = "disabled";
 /// Pod template annotation naming the serving certificate, so a new certificate rolls the pods.
 pub const CERT_SERIAL_ANNOTATION: &str = "kubectl-gmsa/certificate-serial";
 pub const CERT_MANAGER_INJECT: &str = "cert-manager.io/inject-ca-from";
-/// On the cluster-scoped objects of an install (both webhook configurations, ClusterRole,
-/// ClusterRoleBinding): `<namespace>/<name>` of the install that owns them, so another
-/// install never takes them over (or deletes them) by accident.
-pub const OWNER_ANNOTATION: &str = "kubectl-gmsa/owner";
-/// On the webhook configurations: the failure policy asked for. A configuration whose
-/// `failurePolicy` differs (Ignore) waits for the webhook to answer before it enforces.
+/// On the webhook configurations: the failure policy asked for (see `ops::webhook::enforce`).
 pub const REQUESTED_POLICY_ANNOTATION: &str = "kubectl-gmsa/requested-failure-policy";
 pub const MUTATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
 pub const VALIDATING_WEBHOOK_NAME: &str = "admission-webhook.windows-gmsa.sigs.k8s.io";
@@ -249,24 +245,6 @@ impl Names {
 /// Does this object belong to the install called `name`?
 pub fn is_instance(obj: &Value, name: &str) -> bool {
     super::is_ours(obj) && obj["metadata"]["labels"][INSTANCE_LABEL].as_str() == Some(name)
-}
-
-/// The namespace of the install that owns a cluster-scoped object: its owner record, or for
-/// objects written before owners were recorded, the namespace they point at (the webhook
-/// configurations' Service, the ClusterRoleBinding's ServiceAccount). `None` when the object
-/// says nothing (an old ClusterRole).
-pub fn owner_namespace(obj: &Value) -> Option<String> {
-    if let Some(owner) = obj["metadata"]["annotations"][OWNER_ANNOTATION].as_str() {
-        return owner.split_once('/').map(|(ns, _)| ns.to_owned());
-    }
-    let pointed = match obj["kind"].as_str() {
-        Some("MutatingWebhookConfiguration") | Some("ValidatingWebhookConfiguration") => {
-            &obj["webhooks"][0]["clientConfig"]["service"]["namespace"]
-        }
-        Some("ClusterRoleBinding") => &obj["subjects"][0]["namespace"],
-        _ => &Value::Null,
-    };
-    pointed.as_str().map(str::to_owned)
 }
 
 fn labels(name: &str) -> Value {
@@ -835,45 +813,11 @@ mod tests {
             find(&objs, "PodDisruptionBudget")["apiVersion"],
             "policy/v1beta1"
         );
-        // Order: CRD first, webhook configurations last.
         assert_eq!(objs[0].0.kind, "CustomResourceDefinition");
         assert_eq!(
             objs.last().unwrap().0.kind,
             "ValidatingWebhookConfiguration"
         );
-    }
-
-    #[test]
-    fn cluster_wide_objects_record_their_owner_and_old_ones_are_read_by_what_they_point_at() {
-        let objs = manifests(&settings(ServerVersion::NEWEST, generated()));
-        for (r, v) in &objs {
-            let cluster_wide = r.namespace.is_none()
-                && !matches!(r.kind.as_str(), "Namespace" | "CustomResourceDefinition");
-            assert_eq!(
-                v["metadata"]["annotations"][OWNER_ANNOTATION].as_str(),
-                cluster_wide.then_some("gmsa-system/gmsa-webhook"),
-                "{}",
-                r.display()
-            );
-            if cluster_wide {
-                assert_eq!(owner_namespace(v).as_deref(), Some("gmsa-system"));
-            }
-        }
-        let v = find(&objs, "ValidatingWebhookConfiguration");
-        assert_eq!(
-            v["metadata"]["annotations"][REQUESTED_POLICY_ANNOTATION],
-            "Ignore"
-        );
-        // Written before owners were recorded: where they point.
-        let mut old = find(&objs, "MutatingWebhookConfiguration").clone();
-        old["metadata"]["annotations"] = json!({});
-        assert_eq!(owner_namespace(&old).as_deref(), Some("gmsa-system"));
-        let mut old = find(&objs, "ClusterRoleBinding").clone();
-        old["metadata"]["annotations"] = json!({});
-        assert_eq!(owner_namespace(&old).as_deref(), Some("gmsa-system"));
-        let mut old = find(&objs, "ClusterRole").clone();
-        old["metadata"]["annotations"] = json!({});
-        assert_eq!(owner_namespace(&old), None);
     }
 
     #[test]

@@ -450,3 +450,67 @@ async fn require_cert_manager(c: &Cluster) -> Result<()> {
         Err(e) => Err(cluster::classify(e).context("check for cert-manager")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The owner record on the manifests install-webhook writes, and how older objects are read.
+    use super::*;
+    use crate::cluster::webhook::{
+        ServerVersion, DEFAULT_IMAGE, OWNER_ANNOTATION, REQUESTED_POLICY_ANNOTATION,
+    };
+    use serde_json::json;
+
+    fn settings() -> WebhookSettings {
+        WebhookSettings {
+            name: "gmsa-webhook".into(),
+            namespace: "gmsa-system".into(),
+            image: DEFAULT_IMAGE.into(),
+            replicas: 2,
+            tolerate_control_plane: false,
+            node_selector: Default::default(),
+            failure_policy: FailurePolicy::Ignore,
+            manage_namespace: true,
+            server_version: ServerVersion::NEWEST,
+            tls: TlsSource::CertManager {
+                duration_hours: 8760,
+            },
+        }
+    }
+
+    fn find<'a>(objs: &'a [(ObjectRef, Value)], kind: &str) -> &'a Value {
+        &objs.iter().find(|(r, _)| r.kind == kind).unwrap().1
+    }
+
+    #[test]
+    fn cluster_wide_objects_record_their_owner_and_old_ones_are_read_by_what_they_point_at() {
+        let objs = manifests::manifests(&settings());
+        for (r, v) in &objs {
+            let cluster_wide = r.namespace.is_none()
+                && !matches!(r.kind.as_str(), "Namespace" | "CustomResourceDefinition");
+            assert_eq!(
+                v["metadata"]["annotations"][OWNER_ANNOTATION].as_str(),
+                cluster_wide.then_some("gmsa-system/gmsa-webhook"),
+                "{}",
+                r.display()
+            );
+            if cluster_wide {
+                assert_eq!(owner_namespace(v).as_deref(), Some("gmsa-system"));
+            }
+        }
+        let v = find(&objs, "ValidatingWebhookConfiguration");
+        assert_eq!(
+            v["metadata"]["annotations"][REQUESTED_POLICY_ANNOTATION],
+            "Ignore"
+        );
+        // Written before owners were recorded: where they point.
+        let mut old = find(&objs, "MutatingWebhookConfiguration").clone();
+        old["metadata"]["annotations"] = json!({});
+        assert_eq!(owner_namespace(&old).as_deref(), Some("gmsa-system"));
+        let mut old = find(&objs, "ClusterRoleBinding").clone();
+        old["metadata"]["annotations"] = json!({});
+        assert_eq!(owner_namespace(&old).as_deref(), Some("gmsa-system"));
+        let mut old = find(&objs, "ClusterRole").clone();
+        old["metadata"]["annotations"] = json!({});
+        assert_eq!(owner_namespace(&old), None);
+    }
+}
