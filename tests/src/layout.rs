@@ -541,11 +541,18 @@ mod tests {
         assert_eq!(found, [["ops/mod.rs", "ops/webhook.rs", "ops/mod.rs"]]);
     }
 
-    /// The one known circle, named so that no other can join it: the C ABI's `lib.rs` must
+    /// The known circles, named so that no other can join them. The C ABI's `lib.rs` must
     /// hold every exported type (cbindgen reads that file alone to write include/gmsa.h),
     /// and `support.rs` (the panic boundary and JSON plumbing) needs those types while
     /// `lib.rs` calls it. Breaking it needs the header generated from the whole crate.
-    const KNOWN_CYCLES: &[&str] = &["gmsa-ffi/src: lib.rs -> support.rs -> lib.rs"];
+    /// In the GSSAPI loader one macro writes each function's wrapper and its entry in the
+    /// symbol table (`functions.rs`); the loader (`library.rs`) fills that table and the
+    /// wrappers ask the loader for it. Breaking it means splitting the macro in two lists
+    /// that must be kept in step by hand.
+    const KNOWN_CYCLES: &[&str] = &[
+        "gmsa-ffi/src: lib.rs -> support.rs -> lib.rs",
+        "gssapi-loader/src: functions.rs -> library.rs -> functions.rs",
+    ];
 
     #[test]
     fn no_import_cycle_between_source_files() {

@@ -471,6 +471,7 @@ mod tests {
             failure_policy: FailurePolicy::Ignore,
             manage_namespace: true,
             server_version: ServerVersion::NEWEST,
+            server: WebhookServer::Upstream,
             tls: TlsSource::CertManager {
                 duration_hours: 8760,
             },
