@@ -759,8 +759,8 @@ fn an_abi_version_mismatch_and_an_unexported_cmdlet_are_reported() {
     assert_reports(&check_module(dir.path(), &header()), "AbiVersion Some(2)");
     let dir = broken_copy(|t| {
         *t = t.replacen(
-            "    'New-KubeGmsaAccount'\n)",
-            "    'New-KubeGmsaAccount',\n    'Get-KubeGmsaDryRun'\n)",
+            "    'Set-KubeGmsaWorkload'\n)",
+            "    'Set-KubeGmsaWorkload',\n    'Get-KubeGmsaDryRun'\n)",
             1,
         )
     });

@@ -116,6 +116,18 @@ fn exports() -> Vec<(
             json!({"directory": dir, "account": "a"}),
             Some("directory"),
         ),
+        (
+            "gmsa_doctor",
+            gmsa_doctor,
+            json!({"target": {}}),
+            Some("target"),
+        ),
+        (
+            "gmsa_attach",
+            gmsa_attach,
+            json!({"target": {}, "workload": "deployment/web", "credspec_name": "c"}),
+            Some("target"),
+        ),
     ]
 }
 

@@ -20,7 +20,7 @@ use crate::outcome::{Action, ObjectOutcome};
 use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AttachRequest {
     pub target: Target,
     /// `kind/name`: deployment, statefulset, daemonset, job or cronjob.

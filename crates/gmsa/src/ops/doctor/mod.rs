@@ -28,7 +28,7 @@ use crate::progress::Reporter;
 
 /// What to examine and how far to look.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DoctorRequest {
     pub target: Target,
     /// Namespace of the workload; with no `object`, limits the workloads examined to this
