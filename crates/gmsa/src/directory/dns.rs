@@ -11,6 +11,7 @@ use std::time::Duration;
 use hickory_resolver::config::{
     LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
+use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError, NoRecords};
 use hickory_resolver::proto::op::ResponseCode;
@@ -102,12 +103,8 @@ fn plain(name: &Name) -> String {
 
 /// A resolver that asks `server` only (UDP, then TCP when the answer is truncated), or the
 /// system's configured servers; with a description of where it asks, for messages.
-fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<(TokioResolver, String)> {
-    resolver_over(server, timeout, false)
-}
-
-/// [`resolver`], asking over TCP only when `tcp_only` (the doctor's check that DNS over TCP
-/// works, which domains with many DCs need for their truncated answers).
+/// Over TCP only when `tcp_only` (the doctor's check that DNS over TCP works, which domains
+/// with many DCs need for their truncated answers).
 fn resolver_over(
     server: Option<SocketAddr>,
     timeout: Duration,
@@ -228,15 +225,23 @@ fn dns_error(e: NetError, name: &str, domain: &str, at: &str) -> Error {
     }
 }
 
-/// How many SRV records `_ldap._tcp.dc._msdcs.<domain>` has, asked over TCP only, of the
-/// same DNS server as [`find_dcs`].
-pub async fn count_dcs_over_tcp(
+/// The SRV answer for `_ldap._tcp.dc._msdcs.<domain>` from the chosen DNS server, with the
+/// resolver (for the DCs' addresses), where it asked, and the name asked for, for messages.
+struct SrvAnswer {
+    resolver: TokioResolver,
+    at: String,
+    name: String,
+    lookup: Lookup,
+}
+
+async fn ask_srv(
     domain: &str,
     dns_server: Option<&str>,
     timeout: Duration,
-) -> Result<usize> {
+    tcp_only: bool,
+) -> Result<SrvAnswer> {
     let server = chosen_server(dns_server)?;
-    let (resolver, at) = resolver_over(server, timeout, true)?;
+    let (resolver, at) = resolver_over(server, timeout, tcp_only)?;
     let name = format!("_ldap._tcp.dc._msdcs.{}", domain.trim_end_matches('.'));
     let fqdn = Name::from_ascii(format!("{name}.")).map_err(|e| {
         Error::new(
@@ -244,12 +249,30 @@ pub async fn count_dcs_over_tcp(
             format!("invalid domain name \"{domain}\": {e}"),
         )
     })?;
+    // A hard bound on top of the resolver's own per-query timeout (UDP then TCP).
     let lookup =
         match tokio::time::timeout(timeout * 2, resolver.lookup(fqdn, RecordType::SRV)).await {
             Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
             Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
         };
-    Ok(lookup
+    Ok(SrvAnswer {
+        resolver,
+        at,
+        name,
+        lookup,
+    })
+}
+
+/// How many SRV records `_ldap._tcp.dc._msdcs.<domain>` has, asked over TCP only, of the
+/// same DNS server as [`find_dcs`].
+pub async fn count_dcs_over_tcp(
+    domain: &str,
+    dns_server: Option<&str>,
+    timeout: Duration,
+) -> Result<usize> {
+    let answer = ask_srv(domain, dns_server, timeout, true).await?;
+    Ok(answer
+        .lookup
         .answers()
         .iter()
         .filter(|r| matches!(r.data, RData::SRV(_)))
@@ -264,21 +287,12 @@ pub async fn find_dcs(
     dns_server: Option<&str>,
     timeout: Duration,
 ) -> Result<Vec<SrvRecord>> {
-    let server = chosen_server(dns_server)?;
-    let (resolver, at) = resolver(server, timeout)?;
-    let name = format!("_ldap._tcp.dc._msdcs.{}", domain.trim_end_matches('.'));
-    let fqdn = Name::from_ascii(format!("{name}.")).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("invalid domain name \"{domain}\": {e}"),
-        )
-    })?;
-    // A hard bound on top of the resolver's own per-query timeout (UDP then TCP).
-    let lookup =
-        match tokio::time::timeout(timeout * 2, resolver.lookup(fqdn, RecordType::SRV)).await {
-            Ok(r) => r.map_err(|e| dns_error(e, &name, domain, &at))?,
-            Err(_) => return Err(dns_error(NetError::Timeout, &name, domain, &at)),
-        };
+    let SrvAnswer {
+        resolver,
+        at,
+        name,
+        lookup,
+    } = ask_srv(domain, dns_server, timeout, false).await?;
     let mut found: Vec<(SrvRecord, Name)> = lookup
         .answers()
         .iter()
