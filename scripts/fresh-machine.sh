@@ -184,6 +184,9 @@ inside_script() {
 set -euo pipefail
 root=$1 rustup=$2 cargo_bin=$3
 shift 3
+# The root as a mount point of its own (its /proc comes along), as in a container: inside,
+# `/` is then a mount, so the tests' own `unshare --mount` can make it private.
+mount --rbind "$root" "$root"
 mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
 mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
