@@ -7,6 +7,7 @@ mod doctor;
 mod faults;
 mod files;
 mod krew;
+mod output;
 mod release;
 mod secrets;
 mod webhook;
