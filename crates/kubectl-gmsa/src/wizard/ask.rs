@@ -71,7 +71,7 @@ impl Ask<'_> {
     /// A yes/no question: `y` or `n`, then Enter (Enter alone takes the default), so the
     /// Enter after a letter never falls into the next question.
     pub(crate) fn confirm(&self, prompt: &str, default: bool) -> Result<bool, Error> {
-        let prompt = lead_in(prompt, 8);
+        let prompt = lead_in(prompt, 12);
         prompt_opens();
         let answer = Confirm::with_theme(self.theme)
             .with_prompt(prompt)
