@@ -1153,6 +1153,35 @@ fn with_yes_and_attach_it_attaches_without_asking() {
             .as_deref(),
         Some(name.as_str())
     );
+    // Run again: the preview says every object is unchanged, and so does attach.
+    let again = gmsa(&[
+        "wizard",
+        "--yes",
+        "-n",
+        &ns,
+        "--no-install-webhook",
+        "--credspec-file",
+        file.to_str().unwrap(),
+        "--credspec-name",
+        &name,
+        "--attach",
+        "statefulset/db",
+    ]);
+    again.ok();
+    assert!(
+        again
+            .stderr
+            .contains(&format!("unchanged GMSACredentialSpec {name}")),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stdout
+            .contains(&format!("statefulset.apps/db -n {ns} unchanged")),
+        "{}",
+        again.stdout
+    );
     // A bad --attach is refused before anything is read or written.
     let bad = gmsa(&[
         "wizard",

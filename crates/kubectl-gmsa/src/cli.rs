@@ -185,7 +185,8 @@ pub enum Command {
     /// Examples:
     ///   kubectl gmsa wizard
     ///   kubectl gmsa wizard --account WebApp01 --server ldaps://dc1.contoso.com --user admin@contoso.com
-    ///   kubectl gmsa wizard --yes --credspec-file webapp01.json -n shop --service-account app --attach deployment/web
+    ///   kubectl gmsa wizard --yes --credspec-file webapp01.json -n shop \
+    ///       --service-account app --attach deployment/web
     #[command(verbatim_doc_comment)]
     Wizard(crate::wizard::WizardArgs),
     /// Print the version, commit and target of this build.
