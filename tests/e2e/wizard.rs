@@ -1196,3 +1196,60 @@ fn with_yes_and_attach_it_attaches_without_asking() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("invalid --attach"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_workload_that_does_not_exist_is_said_at_once_and_another_is_asked_for() {
+    let rt = runtime();
+    rt.block_on(install_crd());
+    let ns = rt.block_on(namespace(&["app"]));
+    let name = unique("wzw");
+    let dir = folder_with_a_credspec();
+    let mut cmd = wizard_command(dir.path());
+    cmd.args([
+        "-n",
+        &ns,
+        "--no-install-webhook",
+        "--service-account",
+        "app",
+    ])
+    .args(["--credspec-name", &name, "--cluster-role-name", &name]);
+    let mut s = spawn_command(in_shell(&cmd, "true"), Some(30_000)).unwrap();
+    let mut log = String::new();
+    expect(&mut s, &mut log, "another file...");
+    key(&mut s, "\r");
+    expect(&mut s, &mut log, "joined to the domain");
+    key(&mut s, "y\r");
+    expect(&mut s, &mut log, "Show the YAML");
+    key(&mut s, "\r");
+    expect(&mut s, &mut log, "Apply?");
+    key(&mut s, "y\r");
+    expect(&mut s, &mut log, "Attach gmsacredentialspec");
+    key(&mut s, "y\r");
+    // No workload in the namespace: the kind and name are typed, and checked.
+    expect(&mut s, &mut log, "no deployment, statefulset or daemonset");
+    expect(&mut s, &mut log, "Workload (deployment/NAME");
+    s.send_line("web").unwrap();
+    expect(&mut s, &mut log, "is not KIND/NAME");
+    s.send_line("deployment/nope").unwrap();
+    expect(&mut s, &mut log, "deployment/nope does not exist");
+    expect(&mut s, &mut log, "Choose another workload?");
+    key(&mut s, "y\r");
+    expect(&mut s, &mut log, "Workload (deployment/NAME");
+    key(&mut s, "\x03");
+    log.push_str(&s.exp_eof().unwrap());
+    assert!(log.contains("exit=130"), "{log}");
+    // The credential spec was added before: Ctrl-C says that it stays.
+    assert!(
+        plain(&log).lines().any(|l| l.trim_end()
+            == "interrupted; what was applied above stays; nothing more was written"),
+        "{log}"
+    );
+    assert!(rt
+        .block_on(gmsa::cluster::access::may_use(
+            &rt.block_on(admin()),
+            &ns,
+            "app",
+            &name
+        ))
+        .unwrap());
+}

@@ -40,7 +40,7 @@ pub(crate) async fn attach_step(
     credspec_name: &str,
     given: Option<&str>,
 ) -> Result<Option<AttachRequest>, Error> {
-    let workload = match given {
+    let mut workload = match given {
         Some(w) => w.to_owned(),
         None if ask.interactive => {
             if !ask.confirm(
@@ -55,17 +55,36 @@ pub(crate) async fn attach_step(
         }
         None => return Ok(None),
     };
-    let req = AttachRequest {
-        target: target.clone(),
-        workload,
-        namespace: Some(namespace.to_owned()),
-        credspec_name: credspec_name.to_owned(),
-        bind: true,
-        dry_run: DryRun::Server,
-        ..Default::default()
+    // The preview (a server dry run) checks the answer: a workload that does not exist, or
+    // has no pod template, is said at once and another can be chosen.
+    let (req, preview) = loop {
+        let req = AttachRequest {
+            target: target.clone(),
+            workload: workload.clone(),
+            namespace: Some(namespace.to_owned()),
+            credspec_name: credspec_name.to_owned(),
+            bind: true,
+            dry_run: DryRun::Server,
+            ..Default::default()
+        };
+        busy();
+        match with_progress(async |r| ops::attach(&req, r).await).await {
+            Ok(p) => break (req, p),
+            Err(e) if ask.interactive && given.is_none() => {
+                output::error(&e);
+                if !ask.confirm("Choose another workload?", true)? {
+                    say("No workload was changed.");
+                    return Ok(None);
+                }
+                workload = pick_workload(ask, cluster, namespace).await?;
+            }
+            Err(e) => {
+                return Err(e.context(format!(
+                "attach the credential spec to {workload} (it was added; nothing else was changed)"
+            )))
+            }
+        }
     };
-    busy();
-    let preview = with_progress(async |r| ops::attach(&req, r).await).await?;
     say(&format!("Attaching to {} will:", req.workload));
     for o in as_apply(&preview).objects {
         let verb = match o.action {
