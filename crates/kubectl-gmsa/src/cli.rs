@@ -232,15 +232,20 @@ pub enum Command {
     /// Shows the cluster and your permissions; checks the webhook and offers to install it
     /// (each safety choice explained); takes the credential spec from a file, from Active
     /// Directory (what new-credspec does) or pasted, and lints it; suggests names, asks who
-    /// may use it and whether the nodes are domain joined; previews every object, applies on
-    /// confirmation, checks access, and prints the pod spec lines and the equivalent
-    /// commands. Every question has a flag; --yes (or no terminal) asks nothing and names the
-    /// flags it is missing. Passwords come from a hidden prompt or $GMSA_LDAP_PASSWORD.
+    /// may use it and whether the nodes are domain joined (each answer checked as it is
+    /// given; y/n answers end with Enter); previews one line per object (the YAML on request),
+    /// applies on confirmation, checks access, offers to attach the credential spec to a
+    /// workload, and prints the pod spec lines and the equivalent commands. Every question
+    /// has a flag; --yes (or no terminal) asks nothing and names the flags it is missing.
+    /// Passwords come from a hidden prompt or $GMSA_LDAP_PASSWORD. It stops at once when
+    /// your identity may write none of what it makes; Ctrl-C exits 130.
     ///
     /// Examples:
     ///   kubectl gmsa wizard
     ///   kubectl gmsa wizard --account WebApp01 \
     ///       --server ldaps://dc1.contoso.com --user admin@contoso.com
+    ///   kubectl gmsa wizard --yes --credspec-file webapp01.json -n shop \
+    ///       --service-account app --attach deployment/web
     #[command(verbatim_doc_comment)]
     Wizard(crate::wizard::WizardArgs),
     /// Print the version, commit and target of this build.
