@@ -622,6 +622,26 @@ fn bad_directory_input_is_exit_2_with_the_fix() {
         assert!(r.stderr.contains(&text), "{what}: {}", r.stderr);
         assert!(r.stderr.contains("hint:"), "{what}: {}", r.stderr);
     }
+    // A bad --server is said before the password is looked for.
+    let r = gmsa_dc(
+        &[
+            "new-credspec",
+            "--account",
+            "x",
+            "--server",
+            "127.0.0.1",
+            "--user",
+            "a@gmsa.test",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("--server needs a scheme: ldaps://127.0.0.1"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -249,6 +249,10 @@ impl DirectoryArgs {
     /// The core's target, with the password of --user read from standard input
     /// (`--password-stdin`), the environment, or a hidden prompt, in that order.
     pub fn target(&self, password: &PasswordStdinArgs) -> Result<DirectoryTarget, Error> {
+        // A bad --server is said before anyone is asked for a password.
+        if let Some(server) = &self.server {
+            gmsa::directory::ServerUrl::parse(server)?;
+        }
         let password = match &self.user {
             None => None,
             Some(_) if password.password_stdin => Some(password_from_stdin()?),
