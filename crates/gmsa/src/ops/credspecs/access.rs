@@ -2,7 +2,6 @@
 
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
-
 use serde_json::Value;
 
 use crate::cluster::access;
