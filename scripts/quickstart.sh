@@ -113,6 +113,8 @@ if [[ -n $DC_ENV ]]; then
     source "$DC_ENV"
     # new-credspec reads the bind password from here (never from the command line).
     export GMSA_LDAP_PASSWORD=$GMSA_TEST_DC_ADMIN_PASSWORD
+    # Any DNS question (SRV records of the domain) goes to the test DC on loopback.
+    export GMSA_DNS_SERVER=$GMSA_TEST_DC_DNS_SERVER
     DC=(--server "$GMSA_TEST_DC_LDAPS_URL" --ca-file "$GMSA_TEST_DC_CA" --user "$GMSA_TEST_DC_ADMIN_USER")
     SPEC=$WORK/${GMSA_TEST_DC_NETBIOS,,}_${ACCOUNT,,}.json
     say "2. The credential spec of gMSA $ACCOUNT, from the domain controller $GMSA_TEST_DC_LDAPS_URL (domain $GMSA_TEST_DC_DNS_DOMAIN)"

@@ -252,7 +252,11 @@ function Get-KubeGmsaCredentialSpec {
     .PARAMETER CredSpecName
     One credential spec; default all.
     .PARAMETER IncludeResource
-    Include each GMSACredentialSpec resource as it is stored.
+    Include each GMSACredentialSpec resource as it is stored, and (in the outcome's rbac) the
+    ClusterRoles and RoleBindings that let service accounts use them.
+    .PARAMETER Namespace
+    Only the service accounts of this namespace, and (without -CredSpecName) only the
+    credential specs one of them may use. Default: every namespace.
     .PARAMETER KubeConfig
     Path of the kubeconfig.
     .PARAMETER Context
@@ -260,6 +264,9 @@ function Get-KubeGmsaCredentialSpec {
 
     .EXAMPLE
     Get-KubeGmsaCredentialSpec
+
+    .EXAMPLE
+    Get-KubeGmsaCredentialSpec -Namespace shop
 
     .EXAMPLE
     Get-KubeGmsaCredentialSpec -CredSpecName webapp01 | Select-Object -ExpandProperty service_accounts
@@ -271,11 +278,12 @@ function Get-KubeGmsaCredentialSpec {
     param(
         [Parameter(Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][string]$CredSpecName,
         [switch]$IncludeResource,
+        [string]$Namespace,
         [string]$KubeConfig,
         [Alias('Name')][string]$Context
     )
     process {
-        $request = New-KubeGmsaRequest $PSCmdlet @{ name = 'CredSpecName'; include_resources = 'IncludeResource' }
+        $request = New-KubeGmsaRequest $PSCmdlet @{ name = 'CredSpecName'; include_resources = 'IncludeResource'; namespace = 'Namespace' }
         $outcome = Invoke-KubeGmsaNative $PSCmdlet 'gmsa_get' $request -Activity 'Listing credential specs' -TargetObject $CredSpecName
         if ($null -eq $outcome) { return }
         foreach ($item in $outcome.items) {

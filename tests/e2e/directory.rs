@@ -343,6 +343,69 @@ fn create_account_with_a_new_group_of_hosts() {
     }
 }
 
+/// A gMSA allowed only to a group with no members: nobody can retrieve its password, so
+/// allowed-principals warns and says how to add the hosts. The bound identity is shown as
+/// `DOMAIN\\user`, not as the raw LDAP authzId (`u:DOMAIN\\user`).
+#[test]
+fn check_account_warns_about_an_allowed_group_without_members() {
+    let d = dc();
+    let name = unique_account("eg");
+    let group = format!("{name}E");
+    let a = args(&["create-account", &name, "--create-group", &group], &[]);
+    gmsa_dc(&s(&a), Some(d.admin())).ok();
+    let gdn = d.dn_of(&group).expect("the group exists");
+    let members = d
+        .ldbsearch(&gdn, "base", "(objectClass=*)", &["member"])
+        .remove(0)
+        .get("member")
+        .cloned()
+        .unwrap_or_default();
+    assert!(members.is_empty(), "the group has members: {members:?}");
+
+    let (_, v) = check_json(&name, d.admin());
+    assert_eq!(status(&v, "allowed-principals"), "warn", "{v:#}");
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "allowed-principals")
+        .unwrap();
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains("nobody") && message.contains(&group),
+        "{message}"
+    );
+    let fix = check["fix"].as_str().unwrap();
+    assert!(fix.contains(&format!("Add-ADGroupMember {group}")), "{fix}");
+    let bound = v["bound_as"].as_str().unwrap();
+    assert!(!bound.starts_with("u:") && bound.contains('\\'), "{bound}");
+
+    // The text report: `as DOMAIN\\Administrator` and the warning with its fix.
+    let r = gmsa_dc(&s(&args(&["check-account", &name], &[])), Some(d.admin()));
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(&format!(" as {bound}")) && !first.contains(" as u:"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("WARN  allowed-principals")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Add-ADGroupMember"), "{}", r.stdout);
+
+    // Once the group has a member, the check passes.
+    d.ldbmodify(&format!(
+        "dn: {gdn}\nchangetype: modify\nadd: member\nmember: CN=alice,CN=Users,{}\n",
+        d.base_dn()
+    ));
+    let (_, v) = check_json(&name, d.admin());
+    assert_eq!(status(&v, "allowed-principals"), "pass", "{v:#}");
+}
+
 #[test]
 fn create_account_dry_run_writes_nothing() {
     let d = dc();

@@ -8,6 +8,7 @@ mod faults;
 mod files;
 mod flags;
 mod krew;
+mod output;
 mod release;
 mod secrets;
 mod webhook;

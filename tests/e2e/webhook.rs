@@ -879,8 +879,31 @@ async fn rotate_certs_renews_and_keeps_both_cas_during_the_roll() {
 
     let run = gmsa(&w.args("rotate-certs", &["--new-ca", "--no-wait", "-o", "json"]));
     run.ok();
+    // -o json: a v1 List of the objects written (as every write command prints), the
+    // certificate line on stderr.
     let o: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(o["certificate"]["new_ca"], true);
+    assert_eq!(o["kind"], "List", "{o:#}");
+    let written: Vec<String> = o["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}/{}",
+                i["kind"].as_str().unwrap(),
+                i["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        format!("Secret/{}-tls", w.name),
+        format!("MutatingWebhookConfiguration/{}", w.name),
+        format!("ValidatingWebhookConfiguration/{}", w.name),
+    ] {
+        assert!(written.contains(&want), "{want} not in {written:?}");
+    }
+    assert!(!run.stdout.contains("managedFields"), "{}", run.stdout);
+    assert!(run.stderr.contains("issued (new CA)"), "{}", run.stderr);
     let new_cert = b64_text(&w.get(&format!("/secrets/{}-tls", w.name)).await["data"]["tls.crt"]);
     let new_serial = gmsa::cluster::tls::inspect(&new_cert).unwrap().serial;
     assert_ne!(old_serial, new_serial);

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+#[path = "common/module_dir.rs"]
+mod module_dir;
+
 use gmsa_tests::dc::dc;
 use gmsa_tests::{cluster, workspace_root};
 
 /// Everything the suite needs, prepared once per test process.
 struct Setup {
-    module_dir: tempfile::TempDir,
+    module_dir: PathBuf,
     namespace: String,
     python: PathBuf,
 }
@@ -104,15 +107,17 @@ fn setup() -> &'static Setup {
         let cli = gmsa_tests::bin();
         assert!(cli.exists());
         // A module folder laid out as installed: KubeGmsa.psd1, KubeGmsa.psm1, bin/<rid>/<lib>.
-        let module_dir = tempfile::tempdir().unwrap();
+        let module_dir = module_dir::module_dir(&target_dir(), "abi");
         let src = workspace_root().join("powershell/KubeGmsa");
         for f in ["KubeGmsa.psd1", "KubeGmsa.psm1"] {
-            std::fs::copy(src.join(f), module_dir.path().join(f)).unwrap();
+            module_dir::place(&src.join(f), &module_dir.join(f), false);
         }
-        let bin = module_dir.path().join("bin").join(rid());
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::copy(target_dir().join(library_file()), bin.join(library_file()))
-            .expect("copy the built library");
+        let bin = module_dir.join("bin").join(rid());
+        module_dir::place(
+            &target_dir().join(library_file()),
+            &bin.join(library_file()),
+            true,
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -155,7 +160,7 @@ fn suite(wrapper: Option<(&str, &[&str])>, python_args: &[&str]) -> Command {
         None => Command::new(&s.python),
     };
     cmd.args(python_args)
-        .env("GMSA_MODULE_DIR", s.module_dir.path())
+        .env("GMSA_MODULE_DIR", &s.module_dir)
         .env("GMSA_TEST_KUBECONFIG", &c.kubeconfig)
         .env("GMSA_TEST_NAMESPACE", &s.namespace)
         .env("GMSA_TEST_CA", c.var("GMSA_TEST_CA"))

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
+#[path = "common/module_dir.rs"]
+mod module_dir;
+
 use gmsa_tests::dc::dc;
 use gmsa_tests::{cluster, workspace_root};
 
@@ -67,8 +70,8 @@ fn target_dir() -> PathBuf {
 
 /// The built library, copied into a module-like folder (bin/linux-x64/libgmsa_ffi.so).
 fn library() -> &'static Path {
-    static LIB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &LIB.get_or_init(|| {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
         // Cargo builds this package's cdylib beside the test binary (deps/), and copies it
         // to the profile folder on `cargo build`.
         let deps = std::env::current_exe()
@@ -86,14 +89,11 @@ fn library() -> &'static Path {
             "{} is missing (cargo builds it with this test)",
             built.display()
         );
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("KubeGmsa/bin/linux-x64");
-        std::fs::create_dir_all(&bin).unwrap();
-        let lib = bin.join("libgmsa_ffi.so");
-        std::fs::copy(&built, &lib).unwrap();
-        (dir, lib)
+        let lib = module_dir::module_dir(&target_dir(), "mono")
+            .join("KubeGmsa/bin/linux-x64/libgmsa_ffi.so");
+        module_dir::place(&built, &lib, true);
+        lib
     })
-    .1
 }
 
 /// One Mono process running Host.cs (built from `native` and Host.cs).

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use gmsa::cluster::DryRun;
 use gmsa::credspec::{Finding, Severity};
-use gmsa::ops::{ApplyOutcome, CertificateSummary, ObjectOutcome};
+use gmsa::ops::{Action, ApplyOutcome, CertificateSummary, ObjectOutcome};
 use serde_json::{json, Value};
 
 use crate::args::{ObjectFormat, WriteArgs};
@@ -98,18 +98,16 @@ pub fn summary(out: &mut dyn Write, outcome: &ApplyOutcome) -> std::io::Result<(
     Ok(())
 }
 
-/// Objects as a kubectl `List`, in YAML or JSON.
-pub fn objects(
-    out: &mut dyn Write,
-    objects: Vec<Value>,
-    format: ObjectFormat,
-) -> std::io::Result<()> {
-    let list = if objects.len() == 1 {
-        objects.into_iter().next().expect("one")
-    } else {
-        json!({ "apiVersion": "v1", "kind": "List", "metadata": {}, "items": objects })
-    };
-    value(out, &list, format)
+/// Objects as a kubectl `v1 List`, in YAML or JSON (`get -o yaml|json`, and what every
+/// write command prints through [`written`]). One shape for one object or many, so a
+/// script reads `.items` always and `kubectl apply -f` takes it as it is.
+pub fn list(out: &mut dyn Write, items: Vec<Value>, format: ObjectFormat) -> std::io::Result<()> {
+    value(out, &list_value(items), format)
+}
+
+/// A `v1 List` of these objects.
+pub fn list_value(items: Vec<Value>) -> Value {
+    json!({ "apiVersion": "v1", "kind": "List", "metadata": {}, "items": items })
 }
 
 pub fn value(out: &mut dyn Write, v: &Value, format: ObjectFormat) -> std::io::Result<()> {
@@ -123,7 +121,64 @@ pub fn value(out: &mut dyn Write, v: &Value, format: ObjectFormat) -> std::io::R
     }
 }
 
-/// The objects of an outcome, cleaned of server bookkeeping (managedFields).
+/// The objects a write touched, as shown with `-o`: each as applied (Secrets redacted),
+/// cleaned of server bookkeeping (managedFields). An object deleted (or that a dry run
+/// would delete) has no body left: it is shown by its apiVersion, kind and name. What was
+/// left alone (not found, or skipped as not ours) is not in it.
+pub fn written_objects(objects: &[ObjectOutcome]) -> Vec<Value> {
+    objects
+        .iter()
+        .filter(|o| !matches!(o.action, Action::Absent | Action::Skipped))
+        .map(|o| match &o.object {
+            Some(v) => {
+                let mut v = v.clone();
+                gmsa::outcome::strip_managed_fields(&mut v);
+                v
+            }
+            None => {
+                let mut metadata = json!({ "name": o.name });
+                if let Some(ns) = &o.namespace {
+                    metadata["namespace"] = json!(ns);
+                }
+                json!({ "apiVersion": o.api_version, "kind": o.kind, "metadata": metadata })
+            }
+        })
+        .collect()
+}
+
+/// An object read from the cluster, as `get -o yaml|json` prints it: without what the
+/// server sets (managedFields, uid, resourceVersion, creationTimestamp, generation), so
+/// that `kubectl apply -f` creates it again where it is gone and updates it where it is not.
+pub fn exported(mut v: Value) -> Value {
+    gmsa::outcome::strip_managed_fields(&mut v);
+    if let Some(Value::Object(m)) = v.get_mut("metadata") {
+        for key in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "generation",
+            "selfLink",
+        ] {
+            m.remove(key);
+        }
+    }
+    v
+}
+
+/// The wizard's preview: one object alone, several as a `List`.
+pub fn objects(
+    out: &mut dyn Write,
+    objects: Vec<Value>,
+    format: ObjectFormat,
+) -> std::io::Result<()> {
+    if objects.len() == 1 {
+        value(out, &objects.into_iter().next().expect("one"), format)
+    } else {
+        list(out, objects, format)
+    }
+}
+
+/// The bodies of an outcome's objects (deleted ones have none), managedFields stripped.
 pub fn outcome_objects(outcome: &ApplyOutcome) -> Vec<Value> {
     outcome
         .objects
@@ -136,6 +191,17 @@ pub fn outcome_objects(outcome: &ApplyOutcome) -> Vec<Value> {
         .collect()
 }
 
+/// `-o yaml|json` of every write command (add-credspec, remove-credspec, bind-role,
+/// unbind-role, create-secret, install-webhook, uninstall-webhook, rotate-certs, attach):
+/// a `v1 List` of the objects written, as `kubectl apply -o json` prints several objects.
+pub fn written(
+    out: &mut dyn Write,
+    objects: &[ObjectOutcome],
+    format: ObjectFormat,
+) -> Result<(), gmsa::Error> {
+    list(out, written_objects(objects), format).map_err(io)
+}
+
 /// The outcome of a write: the objects with `-o`, else the summary.
 pub fn outcome(
     out: &mut dyn Write,
@@ -143,7 +209,7 @@ pub fn outcome(
     w: &WriteArgs,
 ) -> Result<ExitCode, gmsa::Error> {
     match w.output {
-        Some(format) => objects(out, outcome_objects(o), format).map_err(io)?,
+        Some(format) => written(out, &o.objects, format)?,
         None => summary(out, o).map_err(io)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -197,4 +263,73 @@ pub fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std:
         writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(kind: &str, name: &str, object: Option<Value>) -> ObjectOutcome {
+        ObjectOutcome {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: Some("shop".into()),
+            action: Action::Created,
+            reason: None,
+            object,
+        }
+    }
+
+    #[test]
+    fn one_object_written_is_still_a_list_without_managed_fields() {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": { "name": "s", "namespace": "shop", "managedFields": [{ "manager": "x" }] },
+            "data": { "password": "REDACTED" }
+        });
+        let mut out = vec![];
+        written(
+            &mut out,
+            &[outcome("Secret", "s", Some(secret))],
+            ObjectFormat::Json,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["kind"], "List");
+        assert_eq!(v["apiVersion"], "v1");
+        assert_eq!(v["items"].as_array().unwrap().len(), 1);
+        assert_eq!(v["items"][0]["metadata"]["name"], "s");
+        assert!(v["items"][0]["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn a_deleted_object_is_listed_by_kind_and_name() {
+        let mut gone = outcome("ConfigMap", "gone", None);
+        gone.action = Action::Deleted;
+        let mut absent = outcome("ConfigMap", "never-there", None);
+        absent.action = Action::Absent;
+        let items = written_objects(&[gone, absent]);
+        assert_eq!(
+            items,
+            [
+                json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "gone", "namespace": "shop" } })
+            ]
+        );
+    }
+
+    #[test]
+    fn exported_objects_lose_what_the_server_sets() {
+        let v = exported(json!({
+            "kind": "ClusterRole",
+            "metadata": { "name": "r", "uid": "u", "resourceVersion": "7", "generation": 1,
+                          "creationTimestamp": "t", "managedFields": [], "labels": { "a": "b" } },
+            "rules": []
+        }));
+        assert_eq!(
+            v["metadata"],
+            json!({ "name": "r", "labels": { "a": "b" } })
+        );
+        assert_eq!(v["rules"], json!([]));
+    }
 }

@@ -335,6 +335,46 @@ pub async fn names_of_sids(
         .collect())
 }
 
+/// The `sAMAccountName`s of the groups among these SIDs that have no members. Only groups
+/// the domain's users made (RID 1000 and up) are asked about: built-in groups such as
+/// Domain Computers get their members through `primaryGroupID`, not `member`. One search,
+/// none when no SID qualifies.
+pub async fn empty_groups(
+    dir: &mut Directory,
+    domain_dn: &str,
+    sids: &[String],
+) -> Result<Vec<String>> {
+    let mut any = String::new();
+    for s in sids.iter().filter(|s| user_made_rid(s)) {
+        if let Ok(b) = sid_from_string(s) {
+            any.push_str(&format!("(objectSid={})", filter_bytes(&b)));
+        }
+    }
+    if any.is_empty() {
+        return Ok(vec![]);
+    }
+    let filter = format!("(&(objectClass=group)(!(member=*))(|{any}))");
+    let entries = dir
+        .search(domain_dn, Scope::Subtree, &filter, &["sAMAccountName"])
+        .await
+        .map_err(|e| e.context("look for allowed groups without members"))?;
+    let mut names: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.str("sAMAccountName"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Whether a SID's last part (its RID) is 1000 or more: an account or group made in the
+/// domain rather than a built-in one.
+fn user_made_rid(sid: &str) -> bool {
+    sid.rsplit('-')
+        .next()
+        .and_then(|r| r.parse::<u32>().ok())
+        .is_some_and(|rid| rid >= 1000)
+}
+
 /// A principal found by name: its DN and SID.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -448,4 +488,21 @@ pub async fn kds_root_keys(dir: &mut Directory) -> Result<(bool, Vec<KdsRootKey>
         })
         .collect();
     Ok((container, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_groups_made_in_the_domain_are_checked_for_members() {
+        assert!(user_made_rid(
+            "S-1-5-21-1004336348-1177238915-682003330-1105"
+        ));
+        assert!(user_made_rid("S-1-5-21-1-2-3-1000"));
+        // Domain Computers (515): members through primaryGroupID.
+        assert!(!user_made_rid("S-1-5-21-1-2-3-515"));
+        assert!(!user_made_rid("S-1-5-32-544"));
+        assert!(!user_made_rid("not a sid"));
+    }
 }

@@ -249,6 +249,42 @@ pub async fn attach(req: &AttachRequest, reporter: &dyn Reporter) -> Result<Atta
     })
 }
 
+/// The deployments, stateful sets and daemon sets of a namespace, as `kind/name` (what the
+/// wizard offers to attach a credential spec to). Kinds the identity may not list are left out.
+pub async fn attachable_workloads(
+    cluster: &cluster::Cluster,
+    namespace: &str,
+) -> Result<Vec<String>> {
+    let kinds = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+    ];
+    let lists = futures::future::join_all(kinds.iter().map(|&kind| async move {
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+            cluster.client.clone(),
+            namespace,
+            &kind.resource(kind.api_versions()[0]),
+        );
+        (kind, api.list(&ListParams::default()).await)
+    }))
+    .await;
+    let mut found = vec![];
+    for (kind, list) in lists {
+        if let Ok(list) = list {
+            let mut names: Vec<String> = list
+                .items
+                .into_iter()
+                .filter_map(|o| o.metadata.name)
+                .map(|n| format!("{}/{n}", kind.word()))
+                .collect();
+            names.sort();
+            found.extend(names);
+        }
+    }
+    Ok(found)
+}
+
 fn outcome(
     kind: WorkloadKind,
     api_version: &str,

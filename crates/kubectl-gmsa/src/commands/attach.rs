@@ -65,16 +65,16 @@ pub async fn run(
     }
     let mut all = o.objects.clone();
     all.push(o.workload.clone());
-    let as_apply = ApplyOutcome {
-        dry_run: o.dry_run,
-        objects: all,
-        findings: vec![],
-    };
     match a.write.output {
-        Some(format) => {
-            output::objects(out, output::outcome_objects(&as_apply), format).map_err(io)?
+        Some(format) => output::written(out, &all, format)?,
+        None => {
+            let as_apply = ApplyOutcome {
+                dry_run: o.dry_run,
+                objects: all,
+                findings: vec![],
+            };
+            output::summary(out, &as_apply).map_err(io)?
         }
-        None => output::summary(out, &as_apply).map_err(io)?,
     }
     Ok(ExitCode::SUCCESS)
 }

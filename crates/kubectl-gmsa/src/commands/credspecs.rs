@@ -135,6 +135,9 @@ pub struct GetArgs {
     /// Return large lists in chunks of this many objects (0: all at once), as kubectl does.
     #[arg(long, value_name = "N", default_value_t = gmsa::ops::DEFAULT_CHUNK_SIZE)]
     pub chunk_size: u32,
+    /// Every namespace's service accounts (the default; overrides -n given before the command).
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
 }
 
 #[derive(Debug, Args)]
@@ -325,11 +328,17 @@ pub async fn unbind_role(
 pub async fn get(out: &mut dyn Write, before: &ClusterArgs, a: GetArgs) -> Result<ExitCode, Error> {
     let c = &a.cluster.or(before);
     let include = matches!(a.output, Some(ListFormat::Yaml | ListFormat::Json));
+    let namespace = if a.all_namespaces {
+        None
+    } else {
+        c.namespace.clone()
+    };
     let req = ops::GetRequest {
         target: c.target(),
         name: a.name.clone(),
         include_resources: include,
         chunk_size: Some(a.chunk_size),
+        namespace: namespace.clone(),
     };
     let o = ops::get(&req, &gmsa::progress::Silent).await?;
     match a.output {
@@ -339,27 +348,25 @@ pub async fn get(out: &mut dyn Write, before: &ClusterArgs, a: GetArgs) -> Resul
             } else {
                 ObjectFormat::Json
             };
+            // The specs, then the roles and bindings that let service accounts use them:
+            // what the table shows, as objects `kubectl apply -f` takes back.
             let objs: Vec<serde_json::Value> = o
                 .items
                 .into_iter()
                 .filter_map(|i| i.resource)
-                .map(|mut v| {
-                    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                        m.remove("managedFields");
-                    }
-                    v
-                })
+                .chain(o.rbac)
+                .map(output::exported)
                 .collect();
-            if a.name.is_some() {
-                output::objects(out, objs, format).map_err(io)?;
-            } else {
-                let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "metadata": {}, "items": objs });
-                output::value(out, &list, format).map_err(io)?;
-            }
+            output::list(out, objs, format).map_err(io)?;
         }
         wide => {
             if o.items.is_empty() {
-                eprintln!("No credential specs found.");
+                match &namespace {
+                    Some(ns) => eprintln!(
+                        "No credential specs that a service account in namespace {ns} may use."
+                    ),
+                    None => eprintln!("No credential specs found."),
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             let wide = wide == Some(ListFormat::Wide);

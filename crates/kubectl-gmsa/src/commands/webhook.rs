@@ -141,9 +141,9 @@ pub struct RotateCertsArgs {
     pub cert_validity: u64,
     #[command(flatten)]
     pub wait: WaitArgs,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: ReportFormat,
+    /// Print the objects written (a v1 List) instead of a summary.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ObjectFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +163,7 @@ pub async fn install(
     a: InstallWebhookArgs,
 ) -> Result<ExitCode, Error> {
     let c = &a.cluster.or(before);
+    let explicit_version = a.kube_version.is_some();
     let req = ops::InstallWebhookRequest {
         target: c.target(),
         name: Some(a.name.name),
@@ -189,7 +190,13 @@ pub async fn install(
         findings: vec![],
     };
     if let Some(format) = a.write.output {
-        output::objects(out, output::outcome_objects(&applied), format).map_err(io)?;
+        if o.dry_run == gmsa::cluster::DryRun::Client {
+            eprint!(
+                "{}",
+                client_render_note(&o.server_version, explicit_version, a.cert_manager)
+            );
+        }
+        output::written(out, &o.objects, format)?;
         return Ok(ExitCode::SUCCESS);
     }
     output::summary(out, &applied).map_err(io)?;
@@ -209,6 +216,26 @@ pub async fn install(
         eprintln!("note: {why}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The stderr note of `install-webhook --dry-run=client -o yaml|json`: which server version
+/// the manifests were made for (no server was asked), and that the Secrets are redacted.
+fn client_render_note(version: &str, explicit_version: bool, cert_manager: bool) -> String {
+    let mut note = if explicit_version {
+        format!("note: rendered for Kubernetes {version} (--kube-version); no server was asked\n")
+    } else {
+        format!(
+            "note: rendered for Kubernetes {version} (no server was asked); \
+             for an older server pass --kube-version MAJOR.MINOR (before 1.28: no matchConditions)\n"
+        )
+    };
+    if !cert_manager {
+        note.push_str(
+            "note: the Secrets' keys are REDACTED, so this cannot be applied as it is: \
+             use --cert-manager for GitOps, or run install-webhook without --dry-run\n",
+        );
+    }
+    note
 }
 
 pub async fn uninstall(
@@ -233,18 +260,7 @@ pub async fn uninstall(
         findings: vec![],
     };
     match a.write.output {
-        Some(ObjectFormat::Json) => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&applied.objects).expect("serializes")
-        )
-        .map_err(io)?,
-        Some(ObjectFormat::Yaml) => write!(
-            out,
-            "{}",
-            serde_yaml::to_string(&applied.objects).expect("serializes")
-        )
-        .map_err(io)?,
+        Some(format) => output::written(out, &applied.objects, format)?,
         None => {
             if applied.objects.is_empty() {
                 eprintln!("Nothing to remove: no webhook of that name was found.");
@@ -272,8 +288,10 @@ pub async fn rotate(
     };
     let o = with_progress(async |r| ops::rotate_certs(&req, r).await).await;
     let o = o?;
-    if a.output == ReportFormat::Json {
-        output::json(out, &o)?;
+    if let Some(format) = a.output {
+        // The objects on stdout; what the summary says about the certificate on stderr.
+        output::written(out, &o.objects, format)?;
+        output::certificate_line(&mut std::io::stderr(), &o.certificate).map_err(io)?;
         return Ok(ExitCode::SUCCESS);
     }
     let applied = ApplyOutcome {
@@ -394,4 +412,27 @@ pub async fn status(
     } else {
         ExitCode::from(ErrorKind::Unhealthy.exit_code() as u8)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_render_note_names_the_version_and_the_redacted_secrets() {
+        let n = client_render_note("1.33", false, false);
+        assert!(
+            n.contains("Kubernetes 1.33") && n.contains("--kube-version"),
+            "{n}"
+        );
+        assert!(
+            n.contains("REDACTED") && n.contains("--cert-manager"),
+            "{n}"
+        );
+        assert_eq!(n.lines().count(), 2, "{n}");
+        assert!(n.lines().all(|l| l.starts_with("note: ")), "{n}");
+        // cert-manager issues the keys in the cluster: nothing is redacted.
+        let n = client_render_note("1.27", true, true);
+        assert!(n.contains("1.27") && !n.contains("REDACTED"), "{n}");
+    }
 }

@@ -45,7 +45,13 @@ pub(crate) fn non_domain_joined(
     let plugin_input = match (&a.plugin_input, plugin) {
         (Some(i), _) => Some(i.clone()),
         (None, CcgPlugin::Rancher) => None,
-        (None, _) if interactive => Some(ask.text("Plug-in input", None, |_| Ok(()))?),
+        (None, _) if interactive => Some(ask.text("Plug-in input", None, |s| {
+            if s.is_empty() {
+                Err("this plug-in needs an input".to_owned())
+            } else {
+                Ok(())
+            }
+        })?),
         (None, _) => {
             return Err(Error::invalid(
                 "the wizard is missing: --plugin-input (this ccg plug-in needs one)",
@@ -68,11 +74,15 @@ pub(crate) fn non_domain_joined(
             true,
         )?
     {
-        let domain = ask.text("Domain", Some(dns_name.to_owned()), |_| Ok(()))?;
+        let domain = ask.text(
+            "Domain",
+            Some(dns_name.to_owned()),
+            gmsa::names::check_dns_domain,
+        )?;
         let username = ask.text(
-            "Domain user allowed to read the gMSA password",
+            "Domain user allowed to read the gMSA password (without the domain)",
             None,
-            |_| Ok(()),
+            check_user_name,
         )?;
         let password = ask.password("Its password")?;
         plan.secret = Some(ops::CreateSecretRequest {
@@ -87,4 +97,17 @@ pub(crate) fn non_domain_joined(
         });
     }
     Ok(())
+}
+
+/// The domain user of the Secret, as create-secret checks it: a bare name.
+fn check_user_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        Err("must not be empty".into())
+    } else if s.contains('\\') || s.contains('@') {
+        Err(format!(
+            "\"{s}\" has a domain part; the domain is asked for above: give the bare user name"
+        ))
+    } else {
+        Ok(())
+    }
 }

@@ -6,14 +6,17 @@
 //! it is missing. Nothing is written before the final "Apply?".
 //!
 //! `plan.rs` holds the flags and the plan, `ask.rs` the prompts, `webhook.rs`,
-//! `source.rs` and `host.rs` the steps that need more than a question, `replay.rs` the
-//! equivalent commands; `run` below goes through the steps in order. The wizard only fills
+//! `source.rs`, `host.rs` and `attach.rs` the steps that need more than a question,
+//! `preview.rs` the one-line-per-object preview, `replay.rs` the equivalent commands;
+//! `run` below goes through the steps in order. The wizard only fills
 //! the core's requests and calls its operations (connecting, waiting for the CRD and the
 //! kubeconfig's current context included).
 
 mod ask;
+mod attach;
 mod host;
 mod plan;
+mod preview;
 mod replay;
 mod source;
 mod webhook;
@@ -23,16 +26,18 @@ use std::process::ExitCode;
 
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use gmsa::cluster::access::{may_i, Permission};
+use gmsa::cluster::objects::ServiceAccountRef;
 use gmsa::cluster::{self, DryRun};
 use gmsa::credspec::{self, Severity};
 use gmsa::ops::{self, AddCredspecRequest, ApplyOutcome, InstallWebhookRequest};
 use gmsa::{Error, ErrorKind};
 
-use crate::args::{ClusterArgs, ObjectFormat};
+use crate::args::ClusterArgs;
 use crate::output;
 use crate::progress::with_progress;
 
-use ask::{on_ctrl_c, say, Ask};
+use ask::{busy, on_ctrl_c, plan_applied, say, Ask};
+use attach::{attach_step, check_workload};
 use host::non_domain_joined;
 pub use plan::WizardArgs;
 use plan::{missing_flags, Plan};
@@ -46,6 +51,9 @@ pub async fn run(
     a: WizardArgs,
 ) -> Result<ExitCode, Error> {
     let c = &a.cluster.or(before);
+    if let Some(w) = &a.attach {
+        check_workload(w).map_err(|m| Error::invalid(format!("invalid --attach: {m}")))?;
+    }
     let interactive = !a.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if interactive {
         on_ctrl_c();
@@ -108,17 +116,32 @@ pub async fn run(
             None,
         ),
     ];
-    let mut all_allowed = true;
+    let mut denied = vec![];
     for p in &checks {
         let ok = may_i(&cluster.client, p).await?;
-        all_allowed &= ok;
+        if !ok {
+            denied.push(format!("  {}", p.describe()));
+        }
         say(&format!(
             "  {} may {}",
             if ok { "✓" } else { "✗" },
             p.describe()
         ));
     }
-    if !all_allowed {
+    if denied.len() == checks.len() {
+        // Nothing the wizard makes could be written: stop before asking anything more.
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!(
+                "the identity of this context may write none of what the wizard makes; nothing was asked or written. Missing:\n{}",
+                denied.join("\n")
+            ),
+        )
+        .with_hint(
+            "ask a cluster administrator (someone bound to cluster-admin) to grant these, or run the wizard with a --context that has them",
+        ));
+    }
+    if !denied.is_empty() {
         say("  (some writes will be refused; the wizard goes on so you can see the plan)");
     }
 
@@ -157,7 +180,7 @@ pub async fn run(
         let answer = ask.text(
             &format!("Service accounts that may use it (NAME in {namespace}, or NAMESPACE:NAME; comma separated)"),
             Some(gmsa::cluster::objects::DEFAULT_SERVICE_ACCOUNT.into()),
-            |_| Ok(()),
+            |s| check_service_accounts(s, &namespace),
         )?;
         answer
             .split(',')
@@ -184,6 +207,7 @@ pub async fn run(
             dry_run: DryRun::None,
         },
         secret: None,
+        attach: None,
     };
     let domain_joined = if a.secret_name.is_some() {
         false
@@ -205,39 +229,34 @@ pub async fn run(
         &gmsa::progress::Silent,
     )
     .await?;
-    say("\nThese objects will be applied:");
-    if let Some(w) = &plan.webhook {
-        let rendered = ops::install_webhook(
-            &InstallWebhookRequest {
+    let webhook_preview = match &plan.webhook {
+        Some(w) => {
+            let rendered = ops::install_webhook(
+                &InstallWebhookRequest {
+                    dry_run: DryRun::Client,
+                    kube_version: server_version.clone(),
+                    ..w.clone()
+                },
+                &gmsa::progress::Silent,
+            )
+            .await?;
+            Some(ApplyOutcome {
                 dry_run: DryRun::Client,
-                kube_version: server_version.clone(),
-                ..w.clone()
-            },
-            &gmsa::progress::Silent,
-        )
-        .await?;
-        let objects = ApplyOutcome {
-            dry_run: DryRun::Client,
-            objects: rendered.objects,
-            findings: vec![],
-        };
-        output::objects(
-            &mut std::io::stderr(),
-            output::outcome_objects(&objects),
-            ObjectFormat::Yaml,
-        )
-        .ok();
-        say("# (the webhook's Secrets hold a CA and a serving certificate made at apply time)");
+                objects: rendered.objects,
+                findings: vec![],
+            })
+        }
+        None => None,
+    };
+    let mut shown: Vec<&ApplyOutcome> = webhook_preview.iter().collect();
+    shown.push(&preview);
+    preview::show(&ask, &cluster, &shown, a.show_yaml).await?;
+    if plan.webhook.is_some() {
+        say("  (the webhook's Secrets hold a CA and a serving certificate made at apply time)");
     }
-    output::objects(
-        &mut std::io::stderr(),
-        output::outcome_objects(&preview),
-        ObjectFormat::Yaml,
-    )
-    .ok();
     if let Some(s) = &plan.secret {
         say(&format!(
-            "and Secret {}/{} (domain, username, password: not shown)",
+            "  and Secret {}/{} (domain, username, password: not shown)",
             s.namespace
                 .as_deref()
                 .unwrap_or(gmsa::cluster::objects::DEFAULT_SECRET_NAMESPACE),
@@ -250,11 +269,14 @@ pub async fn run(
     }
 
     // 8. Apply, verify, and tell the user what to put in the pod.
+    plan_applied();
     if let Some(s) = &plan.secret {
+        busy();
         let o = with_progress(async |r| ops::create_secret(s, r).await).await;
         output::summary(out, &o?).ok();
     }
     if let Some(w) = &plan.webhook {
+        busy();
         let o = with_progress(async |r| ops::install_webhook(w, r).await).await;
         let o =
             o.map_err(|e| e.context("install the webhook (the credential spec was not added)"))?;
@@ -286,6 +308,7 @@ pub async fn run(
                 .with_hint("run the wizard again once `kubectl gmsa status` shows the CRD")
             })?;
     }
+    busy();
     let o = with_progress(async |r| ops::add_credspec(&plan.add, r).await).await;
     let o = o?;
     output::summary(out, &o).ok();
@@ -323,6 +346,17 @@ pub async fn run(
         dns = djc.dns_name,
     )
     .ok();
+    // 9. Offer to attach it to a workload.
+    plan.attach = attach_step(
+        out,
+        &ask,
+        &cluster,
+        &target,
+        &namespace,
+        &credspec_name,
+        a.attach.as_deref(),
+    )
+    .await?;
     writeln!(
         out,
         "The same without questions:\n  {}",
@@ -342,4 +376,13 @@ pub async fn run(
     } else {
         ExitCode::from(ErrorKind::Forbidden.exit_code() as u8)
     })
+}
+
+/// A service account answer: `NAME` (in the workload's namespace) or `NAMESPACE:NAME`,
+/// comma separated; each checked as add-credspec checks it.
+fn check_service_accounts(answer: &str, namespace: &str) -> Result<(), String> {
+    for s in answer.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        ServiceAccountRef::parse(s, namespace).map_err(|e| e.message)?;
+    }
+    Ok(())
 }

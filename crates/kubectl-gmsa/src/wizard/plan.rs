@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use gmsa::directory::PASSWORD_ENV;
-use gmsa::ops::{self, AddCredspecRequest, InstallWebhookRequest, NewCredspecRequest};
+use gmsa::ops::{
+    self, AddCredspecRequest, AttachRequest, InstallWebhookRequest, NewCredspecRequest,
+};
 
 use crate::args::{CcgPluginArg, ClusterArgs, DirectoryArgs, FailurePolicyArg};
 
@@ -40,6 +42,15 @@ pub struct WizardArgs {
     /// Replace existing objects that differ.
     #[arg(long)]
     pub overwrite: bool,
+    /// Show the YAML of every object in the preview (without it the preview is one line per
+    /// object, and the wizard asks whether to show the YAML).
+    #[arg(long)]
+    pub show_yaml: bool,
+    /// Then attach the credential spec to this workload in -n's namespace (as
+    /// `kubectl gmsa attach KIND/NAME --bind`): deployment/NAME, statefulset/NAME,
+    /// daemonset/NAME, job/NAME or cronjob/NAME.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub attach: Option<String>,
     /// Ask nothing: take every default, and fail if a required answer has no flag.
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -110,6 +121,8 @@ pub(crate) struct Plan {
     pub(crate) origin: Origin,
     pub(crate) add: AddCredspecRequest,
     pub(crate) secret: Option<ops::CreateSecretRequest>,
+    /// The workload the credential spec was attached to, at the end.
+    pub(crate) attach: Option<AttachRequest>,
 }
 
 pub(crate) fn password_from_env() -> Option<String> {

@@ -141,5 +141,19 @@ pub(crate) fn equivalent_commands(c: &ClusterArgs, plan: &Plan) -> Vec<String> {
         cmd.push_str(" --overwrite");
     }
     lines.push(cmd);
+    if let Some(w) = &plan.attach {
+        let mut cmd = format!(
+            "kubectl gmsa {g}attach {} --credspec-name {}",
+            sh(&w.workload),
+            sh(&w.credspec_name)
+        );
+        if let Some(ns) = &w.namespace {
+            cmd.push_str(&format!(" -n {}", sh(ns)));
+        }
+        if w.bind {
+            cmd.push_str(" --bind");
+        }
+        lines.push(cmd);
+    }
     lines
 }

@@ -24,6 +24,10 @@ pub struct GetRequest {
     pub include_resources: bool,
     /// Objects per page when listing (kubectl's `--chunk-size`); default 500, 0 = one page.
     pub chunk_size: Option<u32>,
+    /// Only what concerns the service accounts of this namespace (`get -n`): their bindings,
+    /// and (without `name`) only the credential specs one of them may use. Credential specs
+    /// are cluster-scoped, so without it every spec and every binding is listed.
+    pub namespace: Option<String>,
 }
 
 /// One credential spec in the cluster, with who may use it.
@@ -50,6 +54,10 @@ pub struct CredspecInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetOutcome {
     pub items: Vec<CredspecInfo>,
+    /// With `include_resources`: our ClusterRoles that grant `use` on the listed specs,
+    /// then our RoleBindings of them (only those of `namespace` when given), as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rbac: Vec<Value>,
 }
 
 /// List credential specs (paging through large clusters) with the accounts they name and
@@ -57,6 +65,9 @@ pub struct GetOutcome {
 pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome> {
     if let Some(n) = &req.name {
         names::check_resource_name("credential spec", n)?;
+    }
+    if let Some(ns) = &req.namespace {
+        names::check_namespace(ns)?;
     }
     let cluster = cluster::connect(&req.target).await?;
     let chunk = req.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
@@ -85,6 +96,8 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
     let selector = ours_selector();
     let mut role_to_specs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut role_to_sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut role_objects: BTreeMap<String, Value> = BTreeMap::new();
+    let mut binding_objects: Vec<(String, Value)> = vec![];
     let specs = async {
         match &req.name {
             Some(n) => match cluster::get(&cluster.client, &objects::credspec_ref(n)).await? {
@@ -125,6 +138,9 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
+            if req.include_resources {
+                role_objects.insert(name.clone(), r.clone());
+            }
             for rule in r["rules"].as_array().into_iter().flatten() {
                 if rule["resources"]
                     .as_array()
@@ -154,17 +170,25 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
         Some(chunk),
         |b| {
             if let Some(role) = b["roleRef"]["name"].as_str() {
+                let mut shown = false;
                 for s in b["subjects"].as_array().into_iter().flatten() {
                     if s["kind"] == "ServiceAccount" {
                         let ns = s["namespace"]
                             .as_str()
                             .or(b["metadata"]["namespace"].as_str())
                             .unwrap_or_default();
+                        if req.namespace.as_deref().is_some_and(|want| want != ns) {
+                            continue;
+                        }
+                        shown = true;
                         role_to_sas
                             .entry(role.to_owned())
                             .or_default()
                             .push(format!("{ns}:{}", s["name"].as_str().unwrap_or_default()));
                     }
+                }
+                if shown && req.include_resources {
+                    binding_objects.push((role.to_owned(), b.clone()));
                 }
             }
         },
@@ -212,5 +236,28 @@ pub async fn get(req: &GetRequest, reporter: &dyn Reporter) -> Result<GetOutcome
             item.service_accounts.dedup();
         }
     }
-    Ok(GetOutcome { items })
+    // `-n` without a name: only the specs a service account of that namespace may use.
+    if req.namespace.is_some() && req.name.is_none() {
+        items.retain(|i| !i.service_accounts.is_empty());
+    }
+    let mut rbac = vec![];
+    if req.include_resources {
+        let shown_roles: std::collections::BTreeSet<&str> = items
+            .iter()
+            .flat_map(|i| i.cluster_roles.iter().map(String::as_str))
+            .collect();
+        rbac.extend(
+            role_objects
+                .iter()
+                .filter(|(name, _)| shown_roles.contains(name.as_str()))
+                .map(|(_, v)| v.clone()),
+        );
+        rbac.extend(
+            binding_objects
+                .into_iter()
+                .filter(|(role, _)| shown_roles.contains(role.as_str()))
+                .map(|(_, v)| v),
+        );
+    }
+    Ok(GetOutcome { items, rbac })
 }

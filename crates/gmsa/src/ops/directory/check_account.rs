@@ -71,7 +71,9 @@ pub struct CheckAccountRequest {
 pub struct CheckAccountOutcome {
     pub account: String,
     pub server: String,
-    /// The identity the server sees for this connection.
+    /// The identity the server sees for this connection, readable: `CONTOSO\\Administrator`
+    /// or a DN (the LDAP "who am I" answer without its `u:`/`dn:` prefix); empty when the
+    /// server did not say.
     pub bound_as: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dn: Option<String>,
@@ -104,11 +106,11 @@ pub async fn check_account(
     ));
     let mut dir = Directory::connect(&req.directory).await?;
     let domain_dn = dir.root.default_naming_context.clone();
-    let bound_as = dir.who_am_i().await.unwrap_or_default();
+    let bound_as = readable_authz_id(&dir.who_am_i().await.unwrap_or_default());
     let who = if bound_as.is_empty() {
         "the bound identity".to_owned()
     } else {
-        bound_as.trim_start_matches("u:").to_owned()
+        bound_as.clone()
     };
     reporter.step("looking up the account");
     let found = domain::find_accounts(&mut dir, &domain_dn, &[account.as_str()]).await?;
@@ -257,13 +259,9 @@ pub async fn check_account(
                     Some(format!("allow the container hosts' group: Set-ADServiceAccount {account} -PrincipalsAllowedToRetrieveManagedPassword <group>")),
                 ));
             } else {
-                let list: Vec<&str> = allowed.iter().map(|(_, n)| n.as_str()).collect();
-                checks.push(finding(
-                    "allowed-principals",
-                    CheckStatus::Pass,
-                    format!("may retrieve the password: {}", list.join(", ")),
-                    None,
-                ));
+                let sids: Vec<String> = allowed.iter().map(|(s, _)| s.clone()).collect();
+                let empty = domain::empty_groups(&mut dir, &domain_dn, &sids).await?;
+                checks.push(allowed_finding(&account, &allowed, &empty));
             }
 
             if !dir.encrypted {
@@ -307,6 +305,58 @@ pub async fn check_account(
         passed,
         stats,
     })
+}
+
+/// The LDAP "who am I" answer (RFC 4532) made readable: `u:CONTOSO\\Administrator` is
+/// `CONTOSO\\Administrator`, `dn:CN=...` is the DN as it is.
+pub fn readable_authz_id(authz_id: &str) -> String {
+    let s = authz_id.trim();
+    s.strip_prefix("u:")
+        .or_else(|| s.strip_prefix("dn:"))
+        .unwrap_or(s)
+        .trim()
+        .to_owned()
+}
+
+/// The allowed-principals finding when some principals are allowed: a warning for each
+/// allowed group without members, since nobody gets the password through it.
+fn allowed_finding(
+    account: &str,
+    allowed: &[(String, String)],
+    empty_groups: &[String],
+) -> AccountCheck {
+    let list: Vec<&str> = allowed.iter().map(|(_, n)| n.as_str()).collect();
+    if empty_groups.is_empty() {
+        return finding(
+            "allowed-principals",
+            CheckStatus::Pass,
+            format!("may retrieve the password: {}", list.join(", ")),
+            None,
+        );
+    }
+    let groups = empty_groups.join(", ");
+    let (what, has, whom) = if empty_groups.len() == 1 {
+        ("group", "has", "it")
+    } else {
+        ("groups", "have", "them")
+    };
+    let message = if empty_groups.len() == allowed.len() {
+        format!("nobody can retrieve the password: only {what} {groups} may, and {has} no members")
+    } else {
+        format!(
+            "may retrieve the password: {}; but {what} {groups} {has} no members, so nobody gets it through {whom}",
+            list.join(", ")
+        )
+    };
+    let first = &empty_groups[0];
+    finding(
+        "allowed-principals",
+        CheckStatus::Warn,
+        message,
+        Some(format!(
+            "add the container hosts' computer accounts: Add-ADGroupMember {first} -Members <host>$ (then restart the hosts or klist purge -li 0x3e7); or allow a host directly: Set-ADServiceAccount {account} -PrincipalsAllowedToRetrieveManagedPassword <host>$"
+        )),
+    )
 }
 
 /// The password-readable finding. A search the DC refused outright (Samba on a gMSA with no
@@ -402,6 +452,45 @@ fn kds_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bound_identity_is_shown_without_its_authz_prefix() {
+        assert_eq!(
+            readable_authz_id("u:CONTOSO\\Administrator"),
+            "CONTOSO\\Administrator"
+        );
+        assert_eq!(
+            readable_authz_id("dn:CN=alice,CN=Users,DC=gmsa,DC=test"),
+            "CN=alice,CN=Users,DC=gmsa,DC=test"
+        );
+        assert_eq!(readable_authz_id(""), "");
+        assert_eq!(readable_authz_id("alice"), "alice");
+    }
+
+    #[test]
+    fn an_allowed_group_without_members_is_a_warning_with_the_fix() {
+        let allowed = vec![("S-1-5-21-1-2-3-1105".to_owned(), "WebHosts".to_owned())];
+        let ok = allowed_finding("WebApp01", &allowed, &[]);
+        assert_eq!(ok.status, CheckStatus::Pass);
+        let empty = allowed_finding("WebApp01", &allowed, &["WebHosts".to_owned()]);
+        assert_eq!(empty.status, CheckStatus::Warn);
+        assert!(
+            empty.message.starts_with("nobody can retrieve"),
+            "{}",
+            empty.message
+        );
+        assert!(empty
+            .fix
+            .unwrap()
+            .contains("Add-ADGroupMember WebHosts -Members <host>$"));
+        let mut two = allowed.clone();
+        two.push(("S-1-5-21-1-2-3-1106".into(), "HOST1$".into()));
+        let some = allowed_finding("WebApp01", &two, &["WebHosts".to_owned()]);
+        assert_eq!(some.status, CheckStatus::Warn);
+        assert!(
+            some.message.contains("HOST1$") && some.message.contains("WebHosts has no members")
+        );
+    }
 
     #[test]
     fn password_findings_for_each_answer_of_the_dc() {

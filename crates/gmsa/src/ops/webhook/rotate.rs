@@ -182,24 +182,34 @@ pub async fn rotate_certs(
     };
 
     // 1. Trust the new CA before anything serves a certificate from it.
+    let mut objects = vec![];
     if req.new_ca {
         reporter.step("adding the new CA to the webhook configurations");
         set_ca_bundle(&cluster, &names.mutating(), &mutating, &ca_bundle).await?;
         set_ca_bundle(&cluster, &names.validating(), &validating, &ca_bundle).await?;
+        for r in [names.mutating(), names.validating()] {
+            objects.push(ObjectOutcome {
+                action: Action::Configured,
+                reason: Some("trusts the old and the new CA".into()),
+                ..ObjectOutcome::skipped(&r, "")
+            });
+        }
     }
     // 2. The new certificate.
     let opts = ApplyOptions {
         overwrite: true,
         dry_run: DryRun::None,
     };
-    let mut objects = apply_all(
-        Some(&cluster),
-        manifests::tls_secrets(&names, &ca, &ca_bundle, &serving),
-        &opts,
-        async { Ok(()) },
-        reporter,
-    )
-    .await?;
+    objects.extend(
+        apply_all(
+            Some(&cluster),
+            manifests::tls_secrets(&names, &ca, &ca_bundle, &serving),
+            &opts,
+            async { Ok(()) },
+            reporter,
+        )
+        .await?,
+    );
     // 3. Restart the pods so they load it.
     reporter.step(&format!("restarting deployment/{}", names.name));
     let patch = json!({ "spec": { "template": { "metadata": { "annotations": { CERT_SERIAL_ANNOTATION: certificate.serial } } } } });
