@@ -69,6 +69,7 @@ $script:CliWords = @{
     '--domain'                     = '-Domain'
     '--ca-file'                    = '-CaFile'
     '--user'                       = '-Credential'
+    '--password-stdin'             = '-Credential'
     '--create-group'               = '-CreateGroup'
     '--member'                     = '-Members'
     '--allowed-principal'          = '-PrincipalsAllowedToRetrieveManagedPassword'

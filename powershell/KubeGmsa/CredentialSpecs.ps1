@@ -111,7 +111,9 @@ function Remove-KubeGmsaCredentialSpec {
     .PARAMETER CredSpecName
     Name of the GMSACredentialSpec resource.
     .PARAMETER ClusterRoleName
-    Name of the ClusterRole; default '<CredSpecName>-gmsa-user'.
+    Name of the ClusterRole; default: the ClusterRoles kubectl-gmsa made for this credential
+    spec (found by their kubectl-gmsa/credspec annotation) and '<CredSpecName>-gmsa-user'.
+    Objects made for another credential spec are never removed.
     .PARAMETER ServiceAccount
     Service accounts whose bindings to remove ('name' or 'namespace:name'); bindings found in
     other namespaces are removed as well.
@@ -448,7 +450,8 @@ function Test-KubeGmsaAccess {
     Get-KubeGmsaCredentialSpec | Test-KubeGmsaAccess -ServiceAccount shop:app
 
     .OUTPUTS
-    KubeGmsa.AccessAnswer: service_account ('namespace:name') and allowed.
+    KubeGmsa.AccessAnswer: service_account ('namespace:name') and allowed. A credential spec
+    that does not exist is a terminating error (not found), not an answer.
     #>
     [CmdletBinding()]
     param(

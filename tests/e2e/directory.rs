@@ -696,8 +696,10 @@ fn errors_are_clear_and_write_nothing() {
     let mut a = args(&["new-credspec", "--account", &name], &[]);
     a.extend(["--user".to_string(), "x@gmsa.test".to_string()]);
     let r = gmsa_dc(&s(&a), None);
-    assert_eq!(r.code, 8, "{}", r.stderr);
+    // Missing input (exit 2), not an unusable kubeconfig (8): issue 13.
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
+    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
 }
 
 #[test]

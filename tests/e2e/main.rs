@@ -6,6 +6,7 @@ mod directory;
 mod doctor;
 mod faults;
 mod files;
+mod flags;
 mod krew;
 mod output;
 mod release;

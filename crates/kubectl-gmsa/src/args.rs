@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use gmsa::directory::{DirectoryTarget, PASSWORD_ENV};
-use gmsa::{Error, ErrorKind};
+use gmsa::Error;
 
 /// kubectl's connection flags. Accepted before the command too (`kubectl gmsa --context x
 /// get`); given after it, they win.
@@ -25,8 +25,9 @@ pub struct ClusterArgs {
     /// rotate-certs and uninstall-webhook (default: gmsa-webhook; status finds it without -n).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
-    /// Seconds to wait for any one request to the API server [default: 30].
-    #[arg(long, value_name = "SECONDS")]
+    /// How long to wait for any one request to the API server, as kubectl takes it: seconds
+    /// (30), or a duration such as 5s, 1m, 2m30s or 1h; 0 waits forever [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
     pub request_timeout: Option<u64>,
 }
 
@@ -49,7 +50,10 @@ impl ClusterArgs {
         gmsa::cluster::Target {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
-            request_timeout_secs: Some(self.request_timeout.unwrap_or(30)),
+            request_timeout_secs: Some(
+                self.request_timeout
+                    .unwrap_or(gmsa::cluster::client::DEFAULT_REQUEST_TIMEOUT_SECS),
+            ),
         }
     }
 }
@@ -220,20 +224,38 @@ pub struct DirectoryArgs {
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
     /// Simple bind over TLS as this user (user@domain, DOMAIN\user or a DN). The password
-    /// comes from $GMSA_LDAP_PASSWORD or a hidden prompt, never from the command line.
+    /// comes from --password-stdin, $GMSA_LDAP_PASSWORD or a hidden prompt, never from the
+    /// command line.
     /// Without --user: Kerberos with your ticket cache (kinit).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
-    /// Seconds to wait for the connection and for each LDAP operation.
-    #[arg(long, value_name = "SECONDS", default_value_t = gmsa::directory::DEFAULT_TIMEOUT_SECS)]
+    /// How long to wait for the connection and for each LDAP operation: seconds, or a
+    /// duration such as 30s or 1m.
+    #[arg(long, value_name = "DURATION", default_value_t = gmsa::directory::DEFAULT_TIMEOUT_SECS, value_parser = crate::duration::parse_duration)]
     pub timeout: u64,
 }
 
+/// `--password-stdin` of the directory commands (not a `DirectoryArgs` flag: the wizard,
+/// which also takes those, asks in its own way).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PasswordStdinArgs {
+    /// Read the password of --user from standard input (its first line) instead of
+    /// $GMSA_LDAP_PASSWORD or a hidden prompt.
+    #[arg(long, requires = "user")]
+    pub password_stdin: bool,
+}
+
 impl DirectoryArgs {
-    /// The core's target, with the password read from the environment or a prompt.
-    pub fn target(&self) -> Result<DirectoryTarget, Error> {
+    /// The core's target, with the password of --user read from standard input
+    /// (`--password-stdin`), the environment, or a hidden prompt, in that order.
+    pub fn target(&self, password: &PasswordStdinArgs) -> Result<DirectoryTarget, Error> {
+        // A bad --server is said before anyone is asked for a password.
+        if let Some(server) = &self.server {
+            gmsa::directory::ServerUrl::parse(server)?;
+        }
         let password = match &self.user {
             None => None,
+            Some(_) if password.password_stdin => Some(password_from_stdin()?),
             Some(user) => Some(directory_password(user)?),
         };
         Ok(DirectoryTarget {
@@ -248,6 +270,23 @@ impl DirectoryArgs {
     }
 }
 
+/// A password from the first line of standard input (`--password-stdin`), without its
+/// line end. Never from the command line.
+pub fn password_from_stdin() -> Result<String, Error> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        Error::invalid(format!(
+            "failed to read the password from standard input: {e}"
+        ))
+    })?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    if p.is_empty() {
+        return Err(Error::invalid("no password on standard input")
+            .with_hint("pipe the password in: printf '%s\\n' \"$PASSWORD\" | kubectl gmsa ... --password-stdin"));
+    }
+    Ok(p)
+}
+
 /// `$GMSA_LDAP_PASSWORD`, else a hidden prompt on the terminal.
 fn directory_password(user: &str) -> Result<String, Error> {
     if let Ok(p) = std::env::var(PASSWORD_ENV) {
@@ -256,8 +295,8 @@ fn directory_password(user: &str) -> Result<String, Error> {
         }
     }
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(Error::new(ErrorKind::Config, format!("no password for {user}: ${PASSWORD_ENV} is not set and there is no terminal to ask"))
-            .with_hint(format!("set ${PASSWORD_ENV}, or use Kerberos (kinit, then leave out --user)")));
+        return Err(Error::invalid(format!("no password for {user}: ${PASSWORD_ENV} is not set and there is no terminal to ask"))
+            .with_hint(format!("pipe it in with --password-stdin, set ${PASSWORD_ENV}, or use Kerberos (kinit, then leave out --user)")));
     }
     dialoguer::Password::new()
         .with_prompt(format!("Password of {user}"))

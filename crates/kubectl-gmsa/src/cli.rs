@@ -68,7 +68,9 @@ pub enum Command {
     AddCredspec(credspecs::AddCredspecArgs),
     /// Remove a credential spec and the role and bindings add-credspec made for it.
     ///
-    /// Removes only objects labelled as made by kubectl-gmsa. Mirrors
+    /// Without --cluster-role-name, finds the ClusterRoles by their kubectl-gmsa/credspec
+    /// annotation. Removes only objects labelled as made by kubectl-gmsa, never one made for
+    /// another credential spec, and lists what it removed. Mirrors
     /// Remove-AksHciGMSACredentialSpec.
     ///
     /// Example:
@@ -109,7 +111,8 @@ pub enum Command {
     Get(credspecs::GetArgs),
     /// Ask the cluster, as the webhook does, whether service accounts may use a credential spec.
     ///
-    /// Exits non-zero when any of them may not.
+    /// Exits 5 when any of them may not (and prints the bind-role command that lets them),
+    /// 3 when the credential spec does not exist.
     ///
     /// Example:
     ///   kubectl gmsa check-access webapp01 --service-account app -n shop

@@ -4,6 +4,7 @@
 mod args;
 mod cli;
 mod commands;
+mod duration;
 mod output;
 mod progress;
 mod version;

@@ -396,6 +396,8 @@ def test_add_check_get_bind_unbind_remove(ctx):
     status, body = call(ctx, "gmsa_check_access", {**target(), "credspec_name": name, "service_accounts": ["app", "web"], "namespace": NAMESPACE})
     assert status == OK, body
     assert {a["service_account"]: a["allowed"] for a in body["answers"]} == {f"{NAMESPACE}:app": True, f"{NAMESPACE}:web": False}
+    # A "no" names the ClusterRole that grants use (bind-role to it), found by its annotation.
+    assert body["cluster_role"] == role, body
 
     # get lists it with who may use it.
     status, body = call(ctx, "gmsa_get", {**target(), "name": name})
@@ -570,9 +572,12 @@ def test_one_context_serves_several_threads_at_once(ctx):
     for t in threads:
         t.join()
     assert len(results) == 4
+    # Each thread gets the whole answer: a credential spec that does not exist is not found
+    # (issue 13: it used to be answered "may not use").
     for status, body in results:
-        assert status == OK, body
-        assert body["answers"] == [{"service_account": f"{NAMESPACE}:app", "allowed": False}]
+        assert status == NOT_FOUND, body
+        assert body["kind"] == "not_found", body
+        assert body["message"] == "gMSA credential spec any does not exist", body
 
 
 # ------------------------------------------------------------------ the webhook

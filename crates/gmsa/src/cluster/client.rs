@@ -20,9 +20,13 @@ pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     /// kubeconfig context; default the current context.
     pub context: Option<String>,
-    /// Seconds to wait for any one request (connect, read, write). Default 30.
+    /// Seconds to wait for any one request (connect, read, write). Default 30; 0 waits
+    /// without a limit (kubectl's `--request-timeout=0`).
     pub request_timeout_secs: Option<u64>,
 }
+
+/// Seconds to wait for one request when the target names no timeout.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// A connected cluster.
 #[derive(Clone)]
@@ -42,7 +46,11 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
         cluster: None,
         user: None,
     };
-    let kubeconfig_error = |e: kube::config::KubeconfigError| {
+    let kubeconfig_error = |e: KubeconfigLoadError| {
+        let e = match e {
+            KubeconfigLoadError::Kube(e) => e,
+            KubeconfigLoadError::Ours(e) => return e,
+        };
         let message = e.to_string();
         let mut err = Error::new(
             ErrorKind::Config,
@@ -55,41 +63,34 @@ pub async fn connect(target: &Target) -> Result<Cluster> {
         }
         err
     };
-    let mut config = match &target.kubeconfig {
-        Some(path) => {
-            if !path.exists() {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!(
-                        "failed to load kubeconfig: {} does not exist",
-                        path.display()
-                    ),
-                ));
-            }
-            let kc = Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
-            Config::from_custom_kubeconfig(kc, &options)
-                .await
-                .map_err(kubeconfig_error)?
+    let kube_error =
+        |e: kube::config::KubeconfigError| kubeconfig_error(KubeconfigLoadError::Kube(e));
+    let mut config = match load_kubeconfig(target).map_err(kubeconfig_error)? {
+        Some(kc) => Config::from_custom_kubeconfig(kc, &options)
+            .await
+            .map_err(kube_error)?,
+        None if target.context.is_some() => {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "failed to load kubeconfig: --context needs a kubeconfig, and there is none (no KUBECONFIG, no ~/.kube/config)",
+            )
+            .with_hint("pass --kubeconfig PATH, or set KUBECONFIG"))
         }
-        None => {
-            let have_file = std::env::var_os("KUBECONFIG").is_some()
-                || home_kubeconfig().is_some_and(|p| p.exists());
-            if have_file || target.context.is_some() {
-                Config::from_kubeconfig(&options)
-                    .await
-                    .map_err(kubeconfig_error)?
-            } else {
-                Config::incluster().map_err(|e| {
-                    Error::new(ErrorKind::Config, format!("failed to find a kubeconfig: no KUBECONFIG, no ~/.kube/config, and not in a cluster ({e})"))
-                        .with_hint("pass --kubeconfig PATH, or set KUBECONFIG")
-                })?
-            }
-        }
+        None => Config::incluster().map_err(|e| {
+            Error::new(ErrorKind::Config, format!("failed to find a kubeconfig: no KUBECONFIG, no ~/.kube/config, and not in a cluster ({e})"))
+                .with_hint("pass --kubeconfig PATH, or set KUBECONFIG")
+        })?,
     };
-    let timeout = Duration::from_secs(target.request_timeout_secs.unwrap_or(30).max(1));
-    config.connect_timeout = Some(timeout);
-    config.read_timeout = Some(timeout);
-    config.write_timeout = Some(timeout);
+    let timeout = match target
+        .request_timeout_secs
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)
+    {
+        0 => None,
+        secs => Some(Duration::from_secs(secs)),
+    };
+    config.connect_timeout = timeout;
+    config.read_timeout = timeout;
+    config.write_timeout = timeout;
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
     let client = client_with_nodelay(&config)
@@ -173,11 +174,66 @@ fn home_kubeconfig() -> Option<PathBuf> {
 /// The kubeconfig's current context (what `connect` uses without --context), found the way
 /// `connect` finds the kubeconfig; `None` when there is none.
 pub fn current_context(target: &Target) -> Option<String> {
-    let kc = match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).ok()?,
-        None => Kubeconfig::read().ok()?,
-    };
-    kc.current_context
+    load_kubeconfig(target).ok().flatten()?.current_context
+}
+
+/// Why the kubeconfig could not be loaded: kube's error, or one of ours with its message.
+enum KubeconfigLoadError {
+    Kube(kube::config::KubeconfigError),
+    Ours(Error),
+}
+
+/// The kubeconfig, found as kubectl finds it: `--kubeconfig` (which must exist), else every
+/// file of `$KUBECONFIG` that exists, merged (missing entries are skipped, as kubectl does;
+/// an error only when none exists), else `~/.kube/config`. `None`: no kubeconfig at all.
+fn load_kubeconfig(target: &Target) -> Result<Option<Kubeconfig>, KubeconfigLoadError> {
+    if let Some(path) = &target.kubeconfig {
+        if !path.exists() {
+            return Err(KubeconfigLoadError::Ours(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "failed to load kubeconfig: {} does not exist",
+                    path.display()
+                ),
+            )));
+        }
+        return Kubeconfig::read_from(path)
+            .map(Some)
+            .map_err(KubeconfigLoadError::Kube);
+    }
+    if let Some(value) = std::env::var_os("KUBECONFIG") {
+        let listed: Vec<PathBuf> = std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !listed.is_empty() {
+            let present: Vec<&PathBuf> = listed.iter().filter(|p| p.exists()).collect();
+            if present.is_empty() {
+                let names: Vec<String> = listed.iter().map(|p| p.display().to_string()).collect();
+                return Err(KubeconfigLoadError::Ours(
+                    Error::new(
+                        ErrorKind::Config,
+                        format!(
+                            "failed to load kubeconfig: no file in $KUBECONFIG exists ({})",
+                            names.join(", ")
+                        ),
+                    )
+                    .with_hint("set KUBECONFIG to an existing file, or pass --kubeconfig PATH"),
+                ));
+            }
+            let mut merged = Kubeconfig::default();
+            for p in present {
+                let next = Kubeconfig::read_from(p).map_err(KubeconfigLoadError::Kube)?;
+                merged = merged.merge(next).map_err(KubeconfigLoadError::Kube)?;
+            }
+            return Ok(Some(merged));
+        }
+    }
+    match home_kubeconfig().filter(|p| p.exists()) {
+        Some(p) => Kubeconfig::read_from(p)
+            .map(Some)
+            .map_err(KubeconfigLoadError::Kube),
+        None => Ok(None),
+    }
 }
 
 /// Connect unless this is a client-side dry run. The default namespace still comes from

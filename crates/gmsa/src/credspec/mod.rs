@@ -47,25 +47,52 @@ pub fn check_value(value: &Value) -> Checked {
     Checked { spec, findings }
 }
 
-/// Read and lint a credential spec file (UTF-8 with or without BOM, UTF-16 with BOM).
+/// The path that means standard input (kubectl's `-f -`).
+pub const STDIN_PATH: &str = "-";
+
+/// How messages name a credential spec file: its path, or "standard input" for `-`.
+pub fn file_label(path: &Path) -> String {
+    if path.as_os_str() == STDIN_PATH {
+        "standard input".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Read and lint a credential spec file (UTF-8 with or without BOM, UTF-16 with BOM). `-`
+/// is standard input. The file is opened and read exactly once, so a pipe (`/dev/stdin`,
+/// a shell's `<(...)`) works like a file.
 pub fn check_file(path: &Path) -> Result<Checked> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let label = file_label(path);
+    let read = if path.as_os_str() == STDIN_PATH {
+        let mut bytes = vec![];
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    };
+    let bytes = read.map_err(|e| {
         Error::invalid(format!(
-            "failed to read credential spec file {}: {}",
-            path.display(),
+            "failed to read credential spec file {label}: {}",
             io_reason(&e)
         ))
     })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(
+            Error::invalid(format!("the credential spec file {label} is empty")).with_hint(
+                "give a credential spec JSON file, or pipe one in with `-`: \
+                 kubectl gmsa new-credspec ... | kubectl gmsa add-credspec --credspec-file -",
+            ),
+        );
+    }
     let text = model::decode_text(&bytes)
-        .map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))?;
-    check_text(&text)
-        .map_err(|e| e.context(format_args!("read credential spec file {}", path.display())))
+        .map_err(|e| e.context(format_args!("read credential spec file {label}")))?;
+    check_text(&text).map_err(|e| e.context(format_args!("read credential spec file {label}")))
 }
 
-/// Read a credential spec file and insist that it has no lint errors.
+/// Read a credential spec file (once) and insist that it has no lint errors.
 pub fn load_file(path: &Path) -> Result<(CredentialSpec, Vec<Finding>)> {
     let checked = check_file(path)?;
-    into_spec(checked, &path.display().to_string())
+    into_spec(checked, &file_label(path))
 }
 
 /// Turn lint results into a spec, or an error that lists every lint error.
@@ -86,7 +113,12 @@ pub fn into_spec(checked: Checked, source: &str) -> Result<(CredentialSpec, Vec<
                 errors.join("\n")
             ))
             .with_hint(format!(
-                "run `kubectl gmsa lint {source}` for every finding, fix the file and try again"
+                "run `kubectl gmsa lint {}` for every finding, fix the file and try again",
+                if source == "standard input" {
+                    STDIN_PATH
+                } else {
+                    source
+                }
             )))
         }
     }

@@ -201,16 +201,20 @@ pub struct ServerUrl {
 impl ServerUrl {
     pub fn parse(s: &str) -> Result<ServerUrl> {
         let bad = |why: &str| {
-            Error::new(
-                ErrorKind::Config,
-                format!("invalid --server \"{s}\": {why}"),
-            )
-            .with_hint("write it as ldaps://dc1.contoso.com or ldap://dc1.contoso.com[:port]")
+            Error::invalid(format!("invalid --server \"{s}\": {why}"))
+                .with_hint("write it as ldaps://dc1.contoso.com or ldap://dc1.contoso.com[:port]")
         };
         let (tls, rest) = if let Some(r) = s.strip_prefix("ldaps://") {
             (true, r)
         } else if let Some(r) = s.strip_prefix("ldap://") {
             (false, r)
+        } else if !s.contains("://") && !s.is_empty() {
+            return Err(Error::invalid(format!(
+                "invalid --server \"{s}\": --server needs a scheme: ldaps://{s}"
+            ))
+            .with_hint(format!(
+                "write --server ldaps://{s} (TLS, port 636) or --server ldap://{s} (port 389: StartTLS with --user, sealed with Kerberos)"
+            )));
         } else {
             return Err(bad("the scheme must be ldaps:// or ldap://"));
         };
@@ -264,7 +268,7 @@ impl DirectoryTarget {
                     .map_err(|m| Error::invalid(format!("invalid --domain: {m}")))?;
                 ServerUrl::parse(&format!("ldap://{d}"))
             }
-            (None, None) => Err(Error::new(ErrorKind::Config, "no domain controller given")
+            (None, None) => Err(Error::invalid("no domain controller given")
                 .with_hint("pass --server ldaps://<dc> or --domain <dns domain>")),
         }
     }
@@ -291,19 +295,20 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientCon
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
                 .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
                 .map_err(|e| {
-                    Error::new(ErrorKind::Config, format!("failed to read --ca-file {}: {e}", path.display()))
+                    Error::invalid(format!("failed to read --ca-file {}: {e}", path.display()))
                         .with_hint("pass a PEM file with the certificate of the CA that issued the domain controller's certificate")
                 })?;
             if certs.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("--ca-file {} holds no PEM certificate", path.display()),
-                ));
+                return Err(Error::invalid(format!(
+                    "--ca-file {} holds no PEM certificate",
+                    path.display()
+                ))
+                .with_hint("pass a PEM file (-----BEGIN CERTIFICATE-----) with the certificate of the CA that issued the domain controller's certificate"));
             }
             for c in certs {
                 roots.add(c).map_err(|e| {
                     Error::new(
-                        ErrorKind::Config,
+                        ErrorKind::InvalidInput,
                         format!(
                             "failed to use a certificate of --ca-file {}: {e}",
                             path.display()
@@ -326,6 +331,39 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientCon
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// A simple bind refused for a bare user name (no `@`, `\\` or `=`): say how to write it,
+/// with the domain read from rootDSE. Windows DCs may accept a bare sAMAccountName; Samba
+/// refuses it like a wrong password, so both are named.
+fn bare_user_hint(err: Error, user: &str, naming_context: &str) -> Error {
+    let bare = !user.contains(['@', '\\', '=']);
+    if err.kind != ErrorKind::Unauthorized || !bare {
+        return err;
+    }
+    let domain = dns_name_of(naming_context);
+    let example = if domain.is_empty() {
+        format!("{user}@<domain>")
+    } else {
+        format!("{user}@{domain}")
+    };
+    err.with_hint(format!(
+        "use user@domain or DOMAIN\\user: --user {example} (a bare user name does not bind on every domain controller); then check the password"
+    ))
+}
+
+/// `DC=contoso,DC=com` -> `contoso.com`.
+pub fn dns_name_of(naming_context: &str) -> String {
+    naming_context
+        .split(',')
+        .filter_map(|rdn| {
+            let (k, v) = rdn.trim().split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("DC")
+                .then(|| v.trim().to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 impl Directory {
@@ -367,11 +405,9 @@ impl Directory {
             AuthMethod::Simple => {
                 let p = target.password.clone().unwrap_or_default();
                 if p.is_empty() {
-                    return Err(
-                        Error::new(ErrorKind::Config, "no password for --user").with_hint(format!(
-                            "set ${PASSWORD_ENV}, or run in a terminal to be asked"
-                        )),
-                    );
+                    return Err(Error::invalid("no password for --user").with_hint(format!(
+                        "pipe it in with --password-stdin, set ${PASSWORD_ENV}, or run in a terminal to be asked"
+                    )));
                 }
                 Some(p)
             }
@@ -425,7 +461,8 @@ impl Directory {
                 dir.stats.round_trips += 1;
                 let r = flat(r).and_then(|r| r.success());
                 r.map_err(|e| {
-                    classify(e, &server, &url.host)
+                    let err = classify(e, &server, &url.host);
+                    bare_user_hint(err, user, &dir.root.default_naming_context)
                         .context(format_args!("bind to {server} as {user}"))
                 })?;
             }
@@ -695,6 +732,12 @@ mod tests {
             3389
         );
         assert_eq!(ServerUrl::parse("ldap://[::1]").unwrap().host, "::1");
+        let e = ServerUrl::parse("127.0.0.1").unwrap_err();
+        assert!(
+            e.message
+                .contains("--server needs a scheme: ldaps://127.0.0.1"),
+            "{e}"
+        );
         assert_eq!(
             ServerUrl::parse("ldap://[::1]").unwrap().url(),
             "ldap://[::1]:389"
@@ -706,12 +749,31 @@ mod tests {
             "ldap://dc1:x",
             "ldap://dc1/o=x",
         ] {
+            // Bad input (exit 2), not an unusable kubeconfig (8).
             assert_eq!(
                 ServerUrl::parse(bad).unwrap_err().kind,
-                ErrorKind::Config,
+                ErrorKind::InvalidInput,
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_bare_user_is_told_how_to_write_it() {
+        let refused = || Error::new(ErrorKind::Unauthorized, "refused");
+        let e = bare_user_hint(refused(), "Administrator", "DC=gmsa,DC=test");
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("user@domain or DOMAIN\\user"), "{hint}");
+        assert!(hint.contains("--user Administrator@gmsa.test"), "{hint}");
+        for qualified in ["a@gmsa.test", "GMSA\\a", "CN=a,DC=gmsa,DC=test"] {
+            assert!(bare_user_hint(refused(), qualified, "DC=x").hint.is_none());
+        }
+        let other = Error::new(ErrorKind::Unreachable, "down");
+        assert!(bare_user_hint(other, "Administrator", "DC=x")
+            .hint
+            .is_none());
+        assert_eq!(dns_name_of("DC=contoso, DC=com"), "contoso.com");
+        assert_eq!(dns_name_of(""), "");
     }
 
     #[test]

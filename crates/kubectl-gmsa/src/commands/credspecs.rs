@@ -18,7 +18,7 @@ use crate::progress::with_progress;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Credential spec JSON files (UTF-8 or UTF-16, any line ends).
+    /// Credential spec JSON files (UTF-8 or UTF-16, any line ends); - reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -28,7 +28,7 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The credential spec JSON file.
+    /// The credential spec JSON file; - reads standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Name of the resource (default: the gMSA name in lower case, '_' as '-').
@@ -43,7 +43,8 @@ pub struct ConvertArgs {
 pub struct AddCredspecArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// The credential spec JSON file (from New-CredentialSpec or `kubectl gmsa new-credspec`).
+    /// The credential spec JSON file (from New-CredentialSpec or `kubectl gmsa new-credspec`);
+    /// - reads standard input: kubectl gmsa new-credspec ... | kubectl gmsa add-credspec --credspec-file -
     #[arg(long, value_name = "PATH")]
     pub credspec_file: PathBuf,
     /// Name of the GMSACredentialSpec resource (default: the gMSA name in lower case).
@@ -68,10 +69,18 @@ pub struct AddCredspecArgs {
 pub struct RemoveCredspecArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Name of the GMSACredentialSpec resource (or --credspec-name).
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "credspec_name",
+        conflicts_with = "credspec_name"
+    )]
+    pub name: Option<String>,
     /// Name of the GMSACredentialSpec resource.
     #[arg(long, value_name = "NAME")]
-    pub credspec_name: String,
-    /// Name of its ClusterRole (default: <credspec-name>-gmsa-user).
+    pub credspec_name: Option<String>,
+    /// Name of its ClusterRole (default: the ClusterRoles kubectl-gmsa made for this credential
+    /// spec, found by their kubectl-gmsa/credspec annotation, and <credspec-name>-gmsa-user).
     #[arg(long, value_name = "NAME")]
     pub cluster_role_name: Option<String>,
     /// Service accounts whose bindings to remove (NAME or NAMESPACE:NAME; default "default").
@@ -173,7 +182,7 @@ pub fn lint(out: &mut dyn Write, a: LintArgs) -> Result<ExitCode, Error> {
     let mut any_error = false;
     let mut reports = vec![];
     for f in &a.files {
-        let source = f.display().to_string();
+        let source = gmsa::credspec::file_label(f);
         let req = ops::LintRequest {
             source: CredspecSource {
                 credspec_file: Some(f.clone()),
@@ -221,7 +230,7 @@ pub fn convert(out: &mut dyn Write, a: ConvertArgs) -> Result<ExitCode, Error> {
     })?;
     output::findings(
         &mut std::io::stderr(),
-        &a.file.display().to_string(),
+        &gmsa::credspec::file_label(&a.file),
         &o.findings,
         std::io::stderr().is_terminal(),
     )
@@ -255,7 +264,7 @@ pub async fn add_credspec(
     let o = o?;
     output::findings(
         &mut std::io::stderr(),
-        &a.credspec_file.display().to_string(),
+        &gmsa::credspec::file_label(&a.credspec_file),
         &o.findings,
         std::io::stderr().is_terminal(),
     )
@@ -271,7 +280,7 @@ pub async fn remove_credspec(
     let c = &a.cluster.or(before);
     let req = ops::RemoveCredspecRequest {
         target: c.target(),
-        credspec_name: a.credspec_name,
+        credspec_name: a.name.or(a.credspec_name).unwrap_or_default(),
         cluster_role_name: a.cluster_role_name,
         service_accounts: a.service_accounts,
         namespace: c.namespace.clone(),
@@ -422,11 +431,39 @@ pub async fn check_access(
             )
             .map_err(io)?;
         }
+        if let Some(hint) = grant_hint(&o) {
+            eprintln!("hint: {hint}");
+        }
     }
     Ok(if o.answers.iter().all(|a| a.allowed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(ErrorKind::Forbidden.exit_code() as u8)
+    })
+}
+
+/// For a "may NOT use" answer: the exact command that lets those service accounts use the
+/// credential spec (`bind-role` to its ClusterRole, or `add-credspec` when it has none).
+fn grant_hint(o: &ops::CheckAccessOutcome) -> Option<String> {
+    let denied: Vec<String> = o
+        .answers
+        .iter()
+        .filter(|a| !a.allowed)
+        .map(|a| format!("--service-account {}", a.service_account))
+        .collect();
+    if denied.is_empty() {
+        return None;
+    }
+    let sas = denied.join(" ");
+    Some(match &o.cluster_role {
+        Some(role) => format!(
+            "to let {} use it: kubectl gmsa bind-role --cluster-role-name {role} {sas}",
+            if denied.len() == 1 { "it" } else { "them" }
+        ),
+        None => format!(
+            "no ClusterRole made by kubectl-gmsa grants use of {0}; make one and bind it: kubectl gmsa add-credspec --credspec-file FILE --credspec-name {0} {sas}",
+            o.credspec_name
+        ),
     })
 }
 
@@ -455,17 +492,7 @@ pub async fn create_secret(
 /// prompt on the terminal. Never from the command line.
 fn read_password(from_stdin: bool) -> Result<String, Error> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| {
-            Error::invalid(format!(
-                "failed to read the password from standard input: {e}"
-            ))
-        })?;
-        let p = line.trim_end_matches(['\r', '\n']).to_owned();
-        if p.is_empty() {
-            return Err(Error::invalid("no password on standard input"));
-        }
-        return Ok(p);
+        return crate::args::password_from_stdin();
     }
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return Err(Error::invalid("no terminal to ask for the password")

@@ -11,7 +11,9 @@ use clap::{Args, ValueEnum};
 use gmsa::ops::{self, CheckStatus};
 use gmsa::{Error, ErrorKind};
 
-use crate::args::{DirectoryArgs, ObjectFormat, PluginArgs, ReportFormat};
+use crate::args::{
+    DirectoryArgs, DryRunArg, ObjectFormat, PasswordStdinArgs, PluginArgs, ReportFormat,
+};
 use crate::output::{self, io};
 use crate::progress::with_progress;
 
@@ -50,6 +52,8 @@ pub struct NewCredspecArgs {
     pub stats: bool,
     #[command(flatten)]
     pub directory: DirectoryArgs,
+    #[command(flatten)]
+    pub password: PasswordStdinArgs,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +66,8 @@ pub struct CheckAccountArgs {
     pub output: ReportFormat,
     #[command(flatten)]
     pub directory: DirectoryArgs,
+    #[command(flatten)]
+    pub password: PasswordStdinArgs,
 }
 
 #[derive(Debug, Args)]
@@ -89,14 +95,18 @@ pub struct CreateAccountArgs {
     /// Container for the gMSA (default: CN=Managed Service Accounts,<domain>).
     #[arg(long, value_name = "DN")]
     pub container: Option<String>,
-    /// Write nothing; print the LDAP changes (LDIF) that would be made.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Write nothing; read the directory and print the LDAP changes (LDIF) that would be
+    /// made. kubectl's values: --dry-run and --dry-run=client do this; "server" is refused
+    /// (LDAP has no dry-run write).
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunArg,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ReportFormat,
     #[command(flatten)]
     pub directory: DirectoryArgs,
+    #[command(flatten)]
+    pub password: PasswordStdinArgs,
 }
 
 pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
@@ -113,7 +123,7 @@ pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<Exi
         _ => None,
     };
     let req = ops::NewCredspecRequest {
-        directory: a.directory.target()?,
+        directory: a.directory.target(&a.password)?,
         account: a.account.clone(),
         additional_accounts: a.additional_accounts.clone(),
         plugin: a.plugin.request(),
@@ -165,7 +175,7 @@ pub async fn new_credspec(a: NewCredspecArgs, out: &mut dyn Write) -> Result<Exi
 
 pub async fn check_account(a: CheckAccountArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let req = ops::CheckAccountRequest {
-        directory: a.directory.target()?,
+        directory: a.directory.target(&a.password)?,
         account: a.account.clone(),
     };
     let o = with_progress(async |r| ops::check_account(&req, r).await).await;
@@ -205,8 +215,18 @@ pub async fn check_account(a: CheckAccountArgs, out: &mut dyn Write) -> Result<E
 }
 
 pub async fn create_account(a: CreateAccountArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let dry_run = match a.dry_run {
+        DryRunArg::None => false,
+        DryRunArg::Client => true,
+        DryRunArg::Server => {
+            return Err(Error::invalid(
+                "--dry-run=server is not available for create-account: Active Directory has no dry-run write",
+            )
+            .with_hint("use --dry-run (or --dry-run=client): it reads the directory and prints the LDIF without writing"))
+        }
+    };
     let req = ops::CreateAccountRequest {
-        directory: a.directory.target()?,
+        directory: a.directory.target(&a.password)?,
         account: a.account.clone(),
         dns_host_name: a.dns_host_name.clone(),
         service_principal_names: a.spns.clone(),
@@ -214,7 +234,7 @@ pub async fn create_account(a: CreateAccountArgs, out: &mut dyn Write) -> Result
         create_group: a.create_group.clone(),
         members: a.members.clone(),
         container: a.container.clone(),
-        dry_run: a.dry_run,
+        dry_run,
     };
     let o = with_progress(async |r| ops::create_account(&req, r).await).await;
     let o = o?;

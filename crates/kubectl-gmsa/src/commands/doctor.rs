@@ -9,7 +9,7 @@ use gmsa::ops::doctor::{Layer, Verdict};
 use gmsa::ops::{self, DoctorOutcome};
 use gmsa::{Error, ErrorKind};
 
-use crate::args::{ClusterArgs, DirectoryArgs, ReportFormat};
+use crate::args::{ClusterArgs, DirectoryArgs, PasswordStdinArgs, ReportFormat};
 use crate::output::{self, io};
 
 /// Arguments of `doctor`.
@@ -44,6 +44,8 @@ pub struct DoctorArgs {
     /// with --user alone, the spec's domain is found through DNS).
     #[command(flatten)]
     pub directory: DirectoryArgs,
+    #[command(flatten)]
+    pub password: PasswordStdinArgs,
 }
 
 pub async fn run(
@@ -54,7 +56,7 @@ pub async fn run(
     let c = &a.cluster.or(before);
     let d = &a.directory;
     let directory = if d.server.is_some() || d.domain.is_some() || d.user.is_some() {
-        Some(d.target()?)
+        Some(d.target(&a.password)?)
     } else {
         None
     };

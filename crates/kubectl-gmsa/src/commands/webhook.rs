@@ -9,6 +9,7 @@ use gmsa::ops::{self, ApplyOutcome};
 use gmsa::{Error, ErrorKind};
 
 use crate::args::{ClusterArgs, FailurePolicyArg, ObjectFormat, ReportFormat, WriteArgs};
+use crate::duration::{parse_days, parse_duration};
 use crate::output::{self, io};
 use crate::progress::with_progress;
 
@@ -154,47 +155,6 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ReportFormat,
-}
-
-/// `90`, `90s`, `5m`, `1h` -> seconds.
-fn parse_duration(s: &str) -> Result<u64, String> {
-    let (n, unit) = split_unit(s)?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => {
-            return Err(format!(
-                "\"{s}\" is not a duration: use a number with s, m or h, such as 5m"
-            ))
-        }
-    };
-    Ok(secs)
-}
-
-/// `365d`, `8760h`, `365` (days) -> days.
-fn parse_days(s: &str) -> Result<u64, String> {
-    let (n, unit) = split_unit(s)?;
-    let days = match unit {
-        "" | "d" => n,
-        "h" if n % 24 == 0 => n / 24,
-        "h" => return Err(format!("\"{s}\" is not a whole number of days")),
-        _ => {
-            return Err(format!(
-                "\"{s}\" is not a validity: use days or hours, such as 365d or 8760h"
-            ))
-        }
-    };
-    Ok(days)
-}
-
-fn split_unit(s: &str) -> Result<(u64, &str), String> {
-    let s = s.trim();
-    let at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n = s[..at]
-        .parse::<u64>()
-        .map_err(|_| format!("\"{s}\" does not start with a number"))?;
-    Ok((n, &s[at..]))
 }
 
 pub async fn install(
@@ -457,18 +417,6 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90").unwrap(), 90);
-        assert_eq!(parse_duration("5m").unwrap(), 300);
-        assert_eq!(parse_duration("1h").unwrap(), 3600);
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("m").is_err());
-        assert_eq!(parse_days("365d").unwrap(), 365);
-        assert_eq!(parse_days("8760h").unwrap(), 365);
-        assert!(parse_days("25h").is_err());
-    }
 
     #[test]
     fn the_client_render_note_names_the_version_and_the_redacted_secrets() {

@@ -10,7 +10,7 @@ use crate::cluster::apply::{apply_all, ApplyOptions};
 use crate::cluster::client::{connect_for, namespace_for};
 use crate::cluster::objects::{self, service_accounts};
 use crate::cluster::{self, Cluster, DryRun, ObjectRef, Target};
-use crate::credspec::{self, CcgPlugin, Finding, HostAccountConfig};
+use crate::credspec::{self, CcgPlugin, CredentialSpec, Finding, HostAccountConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::names;
 use crate::outcome::ApplyOutcome;
@@ -78,8 +78,13 @@ struct AddPlan {
     findings: Vec<Finding>,
 }
 
-fn plan_add(req: &AddCredspecRequest, namespace: &str) -> Result<AddPlan> {
-    let (mut spec, mut findings) = req.source.load()?;
+/// `loaded`: the spec and its findings, read once (a pipe cannot be read twice).
+fn plan_add(
+    req: &AddCredspecRequest,
+    loaded: (CredentialSpec, Vec<Finding>),
+    namespace: &str,
+) -> Result<AddPlan> {
+    let (mut spec, mut findings) = loaded;
     if let Some(h) = &req.host_account {
         spec.active_directory_config.host_account_config = Some(h.host_account_config()?);
         let checked = credspec::check_value(&serde_json::to_value(&spec).expect("serializes"));
@@ -143,11 +148,12 @@ pub async fn add_credspec(
     req: &AddCredspecRequest,
     reporter: &dyn Reporter,
 ) -> Result<ApplyOutcome> {
-    // Validate everything that needs no cluster first.
-    req.source.load()?;
+    // Validate everything that needs no cluster first. The source is read once: it may be
+    // standard input or a pipe.
+    let loaded = req.source.load()?;
     let cluster = connect_for(&req.target, req.dry_run).await?;
     let namespace = namespace_for(&req.target, req.namespace.as_deref(), cluster.as_ref()).await?;
-    let plan = plan_add(req, &namespace)?;
+    let plan = plan_add(req, loaded, &namespace)?;
     let opts = ApplyOptions {
         overwrite: req.overwrite,
         dry_run: req.dry_run,

@@ -15,7 +15,7 @@ use crate::names;
 #[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct CredspecSource {
-    /// Path of a credential spec JSON file.
+    /// Path of a credential spec JSON file; `-` reads standard input. Read exactly once.
     pub credspec_file: Option<PathBuf>,
     /// The credential spec document itself (instead of a file).
     pub credspec: Option<Value>,
@@ -24,7 +24,7 @@ pub struct CredspecSource {
 impl CredspecSource {
     fn describe(&self) -> String {
         match &self.credspec_file {
-            Some(p) => p.display().to_string(),
+            Some(p) => credspec::file_label(p),
             None => "given".into(),
         }
     }
