@@ -21,8 +21,10 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// The namespace: of the service accounts and role bindings for the credential-spec commands
-    /// (default: the context's, else "default"); of the webhook for install-webhook, status,
-    /// rotate-certs and uninstall-webhook (default: gmsa-webhook; status finds it without -n).
+    /// (default: the context's, else "default"); for get, a filter: only what service accounts
+    /// of that namespace may use (default: every namespace); of the webhook for install-webhook,
+    /// status, rotate-certs and uninstall-webhook (default: gmsa-webhook; status finds it
+    /// without -n).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// How long to wait for any one request to the API server, as kubectl takes it: seconds
