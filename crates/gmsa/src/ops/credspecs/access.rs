@@ -2,15 +2,15 @@
 
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::cluster::access;
 use crate::cluster::client::namespace_for;
-use crate::cluster::object::{list_all, ours_selector};
 use crate::cluster::objects::{self, service_accounts};
-use crate::cluster::{self, Cluster, Target, CREDSPEC_ANNOTATION};
+use crate::cluster::{self, Cluster, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::names;
+
+use super::remove::our_roles_for;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -89,26 +89,11 @@ pub async fn check_access(req: &CheckAccessRequest) -> Result<CheckAccessOutcome
 /// The ClusterRole of ours made for `credspec` (by its annotation), else the default name
 /// when that exists; `None` when there is none or roles may not be read.
 async fn role_for(cluster: &Cluster, credspec: &str) -> Option<String> {
-    let mut annotated = None;
-    let selector = ours_selector();
-    let listed = list_all(
-        cluster,
-        objects::RBAC,
-        "ClusterRole",
-        "clusterroles",
-        Some(&selector),
-        None,
-        |r: &Value| {
-            if annotated.is_none()
-                && r["metadata"]["annotations"][CREDSPEC_ANNOTATION].as_str() == Some(credspec)
-            {
-                annotated = r["metadata"]["name"].as_str().map(str::to_owned);
-            }
-        },
-    )
-    .await;
-    if listed.is_ok() && annotated.is_some() {
-        return annotated;
+    if let Ok(Some(annotated)) = our_roles_for(cluster, credspec)
+        .await
+        .map(|r| r.into_iter().next())
+    {
+        return Some(annotated);
     }
     let default = objects::default_cluster_role(credspec);
     match cluster::get(&cluster.client, &objects::cluster_role_ref(&default)).await {

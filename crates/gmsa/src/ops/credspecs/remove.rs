@@ -144,7 +144,7 @@ fn verdict(r: &ObjectRef, o: &Value, credspec: &str, roles: &[String]) -> Result
 }
 
 /// Our ClusterRoles annotated as made for `credspec`. Empty when listing is not allowed.
-async fn our_roles_for(cluster: &Cluster, credspec: &str) -> Result<Vec<String>> {
+pub(super) async fn our_roles_for(cluster: &Cluster, credspec: &str) -> Result<Vec<String>> {
     let mut out = vec![];
     let selector = ours_selector();
     let result = list_all(
