@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gmsa_tests::admission::{add_credspec, get, gmsa_pod, inlined, Webhook};
+use gmsa_tests::admission::{add_credspec, b64_text, get, gmsa_pod, inlined, Webhook};
+use gmsa_tests::webhook::{gmsa_in_background, mark_ready};
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -69,6 +70,16 @@ fn contents_at(p: &Pod, pointer: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Create `pod` and assert the pod as stored carries `expected` as the contents at `pointer`.
+async fn assert_inlined(ns: &str, pod: Value, pointer: &str, expected: &str, what: &str) {
+    let p = create(ns, pod).await.unwrap();
+    assert_eq!(
+        contents_at(&p, pointer).as_deref(),
+        Some(expected),
+        "{what}"
+    );
+}
+
 const DENIED: &str =
     "admission webhook \"admission-webhook.windows-gmsa.sigs.k8s.io\" denied the request: ";
 
@@ -99,82 +110,54 @@ async fn authorizes_validates_and_inlines_at_every_place() {
     let contents = inlined(&spec).await;
     let named = || wo(Some(&spec), None);
 
-    // Authorized at the pod level: admitted, contents inlined byte for byte as upstream does.
-    let p = create(&ns, at_pod("pod-ok", "allowed", named()))
-        .await
-        .unwrap();
-    assert_eq!(
-        contents_at(
-            &p,
-            "/spec/securityContext/windowsOptions/gmsaCredentialSpec"
-        )
-        .as_deref(),
-        Some(contents.as_str())
-    );
-    // Unauthorized at the pod level.
+    // At every place: authorized, admitted with the contents inlined byte for byte as upstream
+    // does; unauthorized, refused saying where. The unauthorized init container inlines
+    // matching contents itself, which is what upstream's v0.13.0 lets through.
     let unauthorized =
         format!("service account \"denied\" is not authorized to `use` GMSA cred spec \"{spec}\"");
-    assert_denied(
-        create(&ns, at_pod("pod-no", "denied", named())).await,
-        &format!("{unauthorized} (set at the pod level)"),
-    );
-
-    // Container level.
-    let p = create(&ns, at_container("ctr-ok", "allowed", named()))
-        .await
-        .unwrap();
-    assert_eq!(
-        contents_at(
-            &p,
-            "/spec/containers/0/securityContext/windowsOptions/gmsaCredentialSpec"
-        )
-        .as_deref(),
-        Some(contents.as_str())
-    );
-    assert_denied(
-        create(&ns, at_container("ctr-no", "denied", named())).await,
-        &format!("{unauthorized} (set on container \"app\")"),
-    );
-
-    // Init container level; the unauthorized one inlines matching contents itself, which is
-    // what upstream's v0.13.0 lets through.
-    let p = create(&ns, at_init("init-ok", "allowed", named()))
-        .await
-        .unwrap();
-    assert_eq!(
-        contents_at(
-            &p,
-            "/spec/initContainers/0/securityContext/windowsOptions/gmsaCredentialSpec"
-        )
-        .as_deref(),
-        Some(contents.as_str())
-    );
-    assert_denied(
-        create(
-            &ns,
-            at_init("init-no", "denied", wo(Some(&spec), Some(&contents))),
-        )
-        .await,
-        &format!("{unauthorized} (set on initContainer \"setup\")"),
-    );
+    type AtPlace = fn(&str, &str, Value) -> Value;
+    let places: [(&str, AtPlace, &str, &str, Value); 3] = [
+        (
+            "pod",
+            at_pod,
+            "/spec/securityContext/windowsOptions/gmsaCredentialSpec",
+            "set at the pod level",
+            named(),
+        ),
+        (
+            "ctr",
+            at_container,
+            "/spec/containers/0/securityContext/windowsOptions/gmsaCredentialSpec",
+            "set on container \"app\"",
+            named(),
+        ),
+        (
+            "init",
+            at_init,
+            "/spec/initContainers/0/securityContext/windowsOptions/gmsaCredentialSpec",
+            "set on initContainer \"setup\"",
+            wo(Some(&spec), Some(&contents)),
+        ),
+    ];
+    for (prefix, at, pointer, place, denied_options) in places {
+        let ok = at(&format!("{prefix}-ok"), "allowed", named());
+        assert_inlined(&ns, ok, pointer, &contents, "the webhook's patch").await;
+        assert_denied(
+            create(&ns, at(&format!("{prefix}-no"), "denied", denied_options)).await,
+            &format!("{unauthorized} ({place})"),
+        );
+    }
 
     // Inlined contents: equal but formatted differently (kept as given), different, nameless.
     let pretty = reformatted(&contents);
-    let p = create(
+    assert_inlined(
         &ns,
         at_container("same", "allowed", wo(Some(&spec), Some(&pretty))),
+        "/spec/containers/0/securityContext/windowsOptions/gmsaCredentialSpec",
+        &pretty,
+        "the webhook overwrote contents that were already set",
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        contents_at(
-            &p,
-            "/spec/containers/0/securityContext/windowsOptions/gmsaCredentialSpec"
-        )
-        .as_deref(),
-        Some(pretty.as_str()),
-        "the webhook overwrote contents that were already set"
-    );
+    .await;
     let other = contents.replace("webapp01", "intruder01");
     assert_denied(
         create(&ns, at_container("differs", "allowed", wo(Some(&spec), Some(&other)))).await,
@@ -467,12 +450,10 @@ async fn ephemeral_containers_are_checked_in_both_shapes() {
         req20("dbg-ok", vec![], vec![ephemeral("debug", &spec)]),
     )
     .await;
-    assert_eq!(
-        base64_decode(r["response"]["patch"].as_str().unwrap()),
-        gmsa::admission::patch_json(&[gmsa::admission::PatchOp {
-            path: "/ephemeralContainers/0/securityContext/windowsOptions/gmsaCredentialSpec".into(),
-            value: contents.clone(),
-        }])
+    assert_patches(
+        &r,
+        "/ephemeralContainers/0/securityContext/windowsOptions/gmsaCredentialSpec",
+        &contents,
     );
 
     // 1.22+: the same subresource carries a Pod. Sent as such a server sends it.
@@ -488,15 +469,9 @@ async fn ephemeral_containers_are_checked_in_both_shapes() {
         "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
         "operation": "UPDATE", "namespace": ns, "name": "p22", "object": new, "oldObject": old })
     };
-    let r = review(
-        &w,
-        "/validate",
-        req(
-            pod(vec![], "denied"),
-            pod(vec![ephemeral("debug", &spec)], "denied"),
-        ),
-    )
-    .await;
+    // Adding the ephemeral container `debug` naming the spec, to a pod running as `sa`.
+    let add_debug = |sa: &str| req(pod(vec![], sa), pod(vec![ephemeral("debug", &spec)], sa));
+    let r = review(&w, "/validate", add_debug("denied")).await;
     assert_eq!(r["response"]["allowed"], false, "{r}");
     assert!(
         r["response"]["status"]["message"]
@@ -505,33 +480,13 @@ async fn ephemeral_containers_are_checked_in_both_shapes() {
             .contains("(set on ephemeralContainer \"debug\")"),
         "{r}"
     );
-    let r = review(
-        &w,
-        "/validate",
-        req(
-            pod(vec![], "allowed"),
-            pod(vec![ephemeral("debug", &spec)], "allowed"),
-        ),
-    )
-    .await;
+    let r = review(&w, "/validate", add_debug("allowed")).await;
     assert_eq!(r["response"]["allowed"], true, "{r}");
-    let r = review(
-        &w,
-        "/mutate",
-        req(
-            pod(vec![], "allowed"),
-            pod(vec![ephemeral("debug", &spec)], "allowed"),
-        ),
-    )
-    .await;
-    let patch = base64_decode(r["response"]["patch"].as_str().unwrap());
-    assert_eq!(
-        patch,
-        gmsa::admission::patch_json(&[gmsa::admission::PatchOp {
-            path: "/spec/ephemeralContainers/0/securityContext/windowsOptions/gmsaCredentialSpec"
-                .into(),
-            value: contents.clone(),
-        }])
+    let r = review(&w, "/mutate", add_debug("allowed")).await;
+    assert_patches(
+        &r,
+        "/spec/ephemeralContainers/0/securityContext/windowsOptions/gmsaCredentialSpec",
+        &contents,
     );
     // An existing ephemeral container cannot change.
     let mut changed = ephemeral("debug", &spec);
@@ -551,9 +506,15 @@ async fn ephemeral_containers_are_checked_in_both_shapes() {
     );
 }
 
-fn base64_decode(s: &str) -> String {
-    let bytes: k8s_openapi::ByteString = serde_json::from_value(json!(s)).unwrap();
-    String::from_utf8(bytes.0).unwrap()
+/// Assert the AdmissionReview answer's patch sets `contents` at `path`, and nothing else.
+fn assert_patches(r: &Value, path: &str, contents: &str) {
+    assert_eq!(
+        b64_text(&r["response"]["patch"]),
+        gmsa::admission::patch_json(&[gmsa::admission::PatchOp {
+            path: path.into(),
+            value: contents.to_owned(),
+        }])
+    );
 }
 
 /// Rotations with our webhook serving throughout: pods keep being admitted (and inlined)
@@ -596,7 +557,7 @@ async fn certificate_rotation_never_fails_an_admission() {
         tokio::time::sleep(Duration::from_millis(600)).await;
         // rotate-certs waits for the rollout (and with --new-ca then drops the old CA): run
         // it aside and play the kubelet and the controller here.
-        let mut a: Vec<String> = [
+        let mut a = vec![
             "rotate-certs",
             "--name",
             &w.name,
@@ -604,15 +565,9 @@ async fn certificate_rotation_never_fails_an_admission() {
             &w.ns,
             "--timeout",
             "90s",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(args.iter().map(|s| s.to_string()));
-        let rotation = tokio::task::spawn_blocking(move || {
-            let a: Vec<&str> = a.iter().map(String::as_str).collect();
-            gmsa(&a)
-        });
+        ];
+        a.extend_from_slice(&args);
+        let rotation = gmsa_in_background(&a);
         let before = serials.last().unwrap().clone();
         let mut want = before.clone();
         for _ in 0..300 {
@@ -648,11 +603,7 @@ async fn certificate_rotation_never_fails_an_admission() {
             ))
             .await
             .unwrap();
-            let bundle: k8s_openapi::ByteString =
-                serde_json::from_value(m["webhooks"][0]["clientConfig"]["caBundle"].clone())
-                    .unwrap();
-            let n = String::from_utf8(bundle.0)
-                .unwrap()
+            let n = b64_text(&m["webhooks"][0]["clientConfig"]["caBundle"])
                 .matches("BEGIN CERTIFICATE")
                 .count();
             assert_eq!(
@@ -704,20 +655,6 @@ async fn certificate_rotation_never_fails_an_admission() {
     assert!(w.log().iter().any(|l| l["msg"] == "stopped"));
 }
 
-/// Mark the Deployment ready, as its controller would.
-async fn mark_ready(ns: &str, name: &str) {
-    let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(admin().await, ns);
-    let d = api.get(name).await.unwrap();
-    let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let status = json!({ "status": {
-        "observedGeneration": d.metadata.generation,
-        "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas
-    }});
-    let _ = api
-        .patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
-        .await;
-}
-
 /// The serial of the certificate in the TLS Secret.
 async fn tls_serial(w: &Webhook) -> String {
     let secret = get(&format!(
@@ -726,9 +663,7 @@ async fn tls_serial(w: &Webhook) -> String {
     ))
     .await
     .unwrap();
-    let crt: k8s_openapi::ByteString =
-        serde_json::from_value(secret["data"]["tls.crt"].clone()).unwrap();
-    gmsa::cluster::tls::inspect(&String::from_utf8(crt.0).unwrap())
+    gmsa::cluster::tls::inspect(&b64_text(&secret["data"]["tls.crt"]))
         .unwrap()
         .serial
 }

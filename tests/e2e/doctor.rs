@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use gmsa_tests::dc::{dc, gmsa_dc, unique_account};
+use gmsa_tests::dc::{dc, gmsa_dc, unique_account, Login};
+use gmsa_tests::webhook::{replace_ca_bundle, Install};
 use gmsa_tests::*;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -22,23 +23,9 @@ struct Setup {
     ns: String,
     credspec: String,
     account: String,
-    webhook: String,
-    webhook_ns: String,
+    webhook: Install,
     spec: Value,
     _dir: tempfile::TempDir,
-}
-
-async fn mark_ready(ns: &str, name: &str) {
-    let api: Api<Deployment> = Api::namespaced(admin().await, ns);
-    let d = api.get(name).await.unwrap();
-    let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let status = json!({ "status": {
-        "observedGeneration": d.metadata.generation,
-        "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas
-    }});
-    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
-        .await
-        .unwrap();
 }
 
 fn credspecs_api(client: kube::Client) -> Api<DynamicObject> {
@@ -138,26 +125,13 @@ impl Setup {
             &ns,
         ])
         .ok();
-        let webhook = unique("dwh");
-        let webhook_ns = unique("dwhns");
-        gmsa(&[
-            "install-webhook",
-            "--name",
-            &webhook,
-            "-n",
-            &webhook_ns,
-            "--failure-policy",
-            "Ignore",
-            "--no-wait",
-        ])
-        .ok();
-        mark_ready(&webhook_ns, &webhook).await;
+        let webhook = Install::new();
+        webhook.install_ready().await;
         let s = Setup {
             ns,
             credspec,
             account,
             webhook,
-            webhook_ns,
             spec,
             _dir: dir,
         };
@@ -174,6 +148,20 @@ impl Setup {
 
     /// `doctor OBJECT -n NS` with the test's webhook, `-o json`, plus `extra`.
     fn doctor(&self, object: &str, extra: &[&str]) -> (i32, Value) {
+        parse_checklist(&self.doctor_run(object, extra, None))
+    }
+
+    /// `doctor` with the DC (LDAPS, the test CA) bound as alice (a member of WebHosts).
+    fn doctor_ad(&self, object: &str, extra: &[&str]) -> (i32, Value) {
+        let d = dc();
+        let mut more = d.flags();
+        more.extend(extra.iter().map(|s| s.to_string()));
+        let more: Vec<&str> = more.iter().map(String::as_str).collect();
+        parse_checklist(&self.doctor_run(object, &more, Some(d.alice())))
+    }
+
+    /// Run `doctor OBJECT -n NS -o json` with the test's webhook plus `extra`, bound as `login`.
+    fn doctor_run(&self, object: &str, extra: &[&str], login: Option<Login<'_>>) -> Run {
         let kc = cluster().kubeconfig.display().to_string();
         let mut a: Vec<&str> = vec![
             "--kubeconfig",
@@ -183,60 +171,40 @@ impl Setup {
             "-n",
             &self.ns,
             "--webhook-name",
-            &self.webhook,
+            &self.webhook.name,
             "--webhook-namespace",
-            &self.webhook_ns,
+            &self.webhook.ns,
             "-o",
             "json",
         ];
         a.extend_from_slice(extra);
-        let r = gmsa_dc(&a, None);
-        let v: Value = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|_| panic!("JSON from doctor\n{}\n{}", r.stdout, r.stderr));
-        (r.code, v)
+        gmsa_dc(&a, login)
     }
 
-    /// `doctor` with the DC (LDAPS, the test CA) bound as alice (a member of WebHosts).
-    fn doctor_ad(&self, object: &str, extra: &[&str]) -> (i32, Value) {
-        let d = dc();
-        let kc = cluster().kubeconfig.display().to_string();
-        let mut a: Vec<String> = [
-            "--kubeconfig",
-            &kc,
-            "doctor",
+    /// `attach OBJECT -n NS --credspec-name CREDSPEC` plus `extra`.
+    fn attach(&self, object: &str, credspec: &str, extra: &[&str]) -> Run {
+        let mut a = vec![
+            "attach",
             object,
             "-n",
             &self.ns,
-            "--webhook-name",
-            &self.webhook,
-            "--webhook-namespace",
-            &self.webhook_ns,
-            "-o",
-            "json",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(d.flags());
-        a.extend(extra.iter().map(|s| s.to_string()));
-        let r = gmsa_dc(
-            &a.iter().map(String::as_str).collect::<Vec<_>>(),
-            Some(d.alice()),
-        );
-        let v: Value = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|_| panic!("JSON from doctor\n{}\n{}", r.stdout, r.stderr));
-        (r.code, v)
+            "--credspec-name",
+            credspec,
+        ];
+        a.extend_from_slice(extra);
+        gmsa(&a)
     }
 
     fn cleanup(&self) {
-        let _ = gmsa(&[
-            "uninstall-webhook",
-            "--name",
-            &self.webhook,
-            "-n",
-            &self.webhook_ns,
-        ]);
+        self.webhook.cleanup();
     }
+}
+
+/// doctor's `-o json` checklist and its exit code; panics with the output when it is not JSON.
+fn parse_checklist(r: &Run) -> (i32, Value) {
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|_| panic!("JSON from doctor\n{}\n{}", r.stdout, r.stderr));
+    (r.code, v)
 }
 
 /// The checks with this id (and, when given, a subject containing `subject`).
@@ -322,19 +290,15 @@ async fn a_healthy_setup_passes_every_check_and_exits_0() {
         "-n",
         &s.ns,
         "--webhook-name",
-        &s.webhook,
+        &s.webhook.name,
         "--webhook-namespace",
-        &s.webhook_ns,
+        &s.webhook.ns,
     ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     for heading in ["\ncluster\n", "\nworkload\n", "\ndirectory\n"] {
         assert!(r.stdout.contains(heading), "{heading:?} in\n{}", r.stdout);
     }
-    assert!(
-        r.stdout.contains("PASS  service-account-may-use"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("PASS  service-account-may-use");
     s.cleanup();
 }
 
@@ -376,7 +340,7 @@ async fn broken_cluster_and_workload_setups_name_the_failing_check_and_its_fix()
             "--webhook-name",
             "no-such-webhook",
             "--webhook-namespace",
-            &s.webhook_ns,
+            &s.webhook.ns,
             "-o",
             "json",
         ],
@@ -400,28 +364,7 @@ async fn broken_cluster_and_workload_setups_name_the_failing_check_and_its_fix()
 
     // A CA bundle that does not verify the serving certificate.
     let other = gmsa::cluster::tls::generate_ca("other", Duration::from_secs(86_400)).unwrap();
-    let hooks_api: Api<DynamicObject> = Api::all_with(
-        client.clone(),
-        &kube::core::ApiResource {
-            group: "admissionregistration.k8s.io".into(),
-            version: "v1".into(),
-            api_version: "admissionregistration.k8s.io/v1".into(),
-            kind: "MutatingWebhookConfiguration".into(),
-            plural: "mutatingwebhookconfigurations".into(),
-        },
-    );
-    let m = serde_json::to_value(hooks_api.get(&s.webhook).await.unwrap()).unwrap();
-    let mut hooks = m["webhooks"].clone();
-    hooks[0]["clientConfig"]["caBundle"] =
-        json!(k8s_openapi::ByteString(other.cert_pem.into_bytes()));
-    hooks_api
-        .patch(
-            &s.webhook,
-            &PatchParams::default(),
-            &Patch::Merge(json!({ "webhooks": hooks })),
-        )
-        .await
-        .unwrap();
+    replace_ca_bundle(&s.webhook.name, &other.cert_pem).await;
     let (_, v) = s.doctor("deployment/web", &[]);
     assert_fails(
         &v,
@@ -533,24 +476,7 @@ async fn broken_cluster_and_workload_setups_name_the_failing_check_and_its_fix()
         Some("S3cret-Value-1\n"),
     )
     .ok();
-    let kc2 = cluster().kubeconfig.display().to_string();
-    let r = gmsa_dc(
-        &[
-            "--kubeconfig",
-            &kc2,
-            "doctor",
-            &format!("credspec/{}-ran", s.credspec),
-            "-n",
-            &s.ns,
-            "--webhook-name",
-            &s.webhook,
-            "--webhook-namespace",
-            &s.webhook_ns,
-            "-o",
-            "json",
-        ],
-        None,
-    );
+    let r = s.doctor_run(&format!("credspec/{}-ran", s.credspec), &[], None);
     assert!(!r.stdout.contains("S3cret-Value-1") && !r.stderr.contains("S3cret-Value-1"));
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(check(&v, "plugin-secret", "")["status"], "pass", "{v:#}");
@@ -666,56 +592,25 @@ async fn attach_then_doctor_passes_and_a_second_attach_changes_nothing() {
     );
 
     // Client dry run: the apply configuration for GitOps, nothing written, no server asked.
-    let r = gmsa(&[
-        "attach",
+    let r = s.attach(
         "deployment/plain",
-        "-n",
-        &s.ns,
-        "--credspec-name",
         &s.credspec,
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    ]);
+        &["--dry-run=client", "-o", "yaml"],
+    );
     r.ok();
-    assert!(
-        r.stdout
-            .contains(&format!("gmsaCredentialSpecName: {}", s.credspec)),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("kubernetes.io/os: windows"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!("gmsaCredentialSpecName: {}", s.credspec));
+    r.stdout_has("kubernetes.io/os: windows");
     let before = api.get("plain").await.unwrap();
     assert!(serde_json::to_string(&before.spec)
         .unwrap()
         .find("gmsaCredentialSpecName")
         .is_none());
 
-    let r = gmsa(&[
-        "attach",
-        "deployment/plain",
-        "-n",
-        &s.ns,
-        "--credspec-name",
-        &s.credspec,
-        "--bind",
-    ]);
+    let r = s.attach("deployment/plain", &s.credspec, &["--bind"]);
     r.ok();
-    assert!(
-        r.stdout.contains("deployment.apps/plain -n"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains(" configured"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("rolebinding.rbac.authorization.k8s.io/"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("deployment.apps/plain -n");
+    r.stdout_has(" configured");
+    r.stdout_has("rolebinding.rbac.authorization.k8s.io/");
     let (_, v) = s.doctor("deployment/plain", &[]);
     for id in [
         "credspec-exists",
@@ -733,21 +628,11 @@ async fn attach_then_doctor_passes_and_a_second_attach_changes_nothing() {
     assert!(checks(&v, "gmsa-setting", "").is_empty(), "{v:#}");
     let rv = api.get("plain").await.unwrap().metadata.resource_version;
 
-    let again = gmsa(&[
-        "attach",
-        "deployment/plain",
-        "-n",
-        &s.ns,
-        "--credspec-name",
-        &s.credspec,
-        "--bind",
-    ]);
+    let again = s.attach("deployment/plain", &s.credspec, &["--bind"]);
     again.ok();
-    assert!(
-        again.stdout.contains("deployment.apps/plain -n") && again.stdout.contains(" unchanged"),
-        "{}",
-        again.stdout
-    );
+    again
+        .stdout_has("deployment.apps/plain -n")
+        .stdout_has(" unchanged");
     assert!(
         !again.stdout.contains(" configured") && !again.stdout.contains(" created"),
         "{}",
@@ -759,29 +644,14 @@ async fn attach_then_doctor_passes_and_a_second_attach_changes_nothing() {
     );
 
     // Bad input: nothing written.
-    let bad = gmsa(&[
-        "attach",
-        "deployment/plain",
-        "-n",
-        &s.ns,
-        "--credspec-name",
-        "no-such-spec",
-        "--bind",
-    ]);
+    let bad = s.attach("deployment/plain", "no-such-spec", &["--bind"]);
     assert_eq!(bad.code, 3, "{bad:?}");
-    assert!(bad.stderr.contains("does not exist"), "{}", bad.stderr);
+    bad.stderr_has("does not exist");
     assert_eq!(
         api.get("plain").await.unwrap().metadata.resource_version,
         rv
     );
-    let bad = gmsa(&[
-        "attach",
-        "pod/web-1",
-        "-n",
-        &s.ns,
-        "--credspec-name",
-        &s.credspec,
-    ]);
+    let bad = s.attach("pod/web-1", &s.credspec, &[]);
     assert_eq!(bad.code, 2, "{bad:?}");
     s.cleanup();
 }

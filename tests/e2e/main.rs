@@ -12,6 +12,7 @@ mod output;
 mod release;
 mod secrets;
 mod webhook;
+mod webhook_certs;
 mod webhook_safety;
 mod wizard;
 mod workflows;

@@ -39,6 +39,37 @@ fn list_items(label: &str, r: &Run, yaml: bool) -> Vec<Value> {
     items
 }
 
+/// `bind-role` or `unbind-role` (`cmd`) of `role` for service account `sa` in `ns`, `-o FORMAT`.
+fn role_binding(cmd: &str, role: &str, sa: &str, ns: &str, format: &str) -> Run {
+    gmsa(&[
+        cmd,
+        "--cluster-role-name",
+        role,
+        "--service-account",
+        sa,
+        "-n",
+        ns,
+        "-o",
+        format,
+    ])
+}
+
+/// `install-webhook --name NAME -n NS --dry-run=client -o FORMAT` plus `more`.
+fn install_webhook_client_dry_run(name: &str, ns: &str, format: &str, more: &[&str]) -> Run {
+    let mut a = vec![
+        "install-webhook",
+        "--name",
+        name,
+        "-n",
+        ns,
+        "--dry-run=client",
+        "-o",
+        format,
+    ];
+    a.extend_from_slice(more);
+    gmsa(&a)
+}
+
 fn kinds(items: &[Value]) -> Vec<String> {
     items
         .iter()
@@ -270,25 +301,7 @@ async fn every_write_command_prints_a_v1_list_of_the_objects_it_wrote() {
     let ns = namespace(&["app", "web"]).await;
     let spec = unique("wspec");
     let role = unique("wrole");
-    let file = example(DOMAIN_JOINED);
-    let file = file.to_str().unwrap();
-    let add = |more: &[&str]| {
-        let mut a = vec![
-            "add-credspec",
-            "--credspec-file",
-            file,
-            "--credspec-name",
-            &spec,
-            "--cluster-role-name",
-            &role,
-            "-n",
-            &ns,
-            "--service-account",
-            "app",
-        ];
-        a.extend_from_slice(more);
-        gmsa(&a)
-    };
+    let add = |more: &[&str]| add_example_credspec(&spec, &role, &ns, &["app"], more);
 
     // add-credspec, a dry run and for real, YAML and JSON.
     let items = list_items(
@@ -311,17 +324,7 @@ async fn every_write_command_prints_a_v1_list_of_the_objects_it_wrote() {
     );
 
     // bind-role: one binding, still a List.
-    let r = gmsa(&[
-        "bind-role",
-        "--cluster-role-name",
-        &role,
-        "--service-account",
-        "web",
-        "-n",
-        &ns,
-        "-o",
-        "yaml",
-    ]);
+    let r = role_binding("bind-role", &role, "web", &ns, "yaml");
     let items = list_items("bind-role -o yaml", &r, true);
     assert_eq!(ids(&items), [format!("RoleBinding/{ns}/{role}-web")]);
 
@@ -348,17 +351,7 @@ async fn every_write_command_prints_a_v1_list_of_the_objects_it_wrote() {
     assert_eq!(items[0]["data"]["password"], "REDACTED");
 
     // unbind-role and remove-credspec: deletions, listed by kind and name.
-    let r = gmsa(&[
-        "unbind-role",
-        "--cluster-role-name",
-        &role,
-        "--service-account",
-        "web",
-        "-n",
-        &ns,
-        "-o",
-        "json",
-    ]);
+    let r = role_binding("unbind-role", &role, "web", &ns, "json");
     let items = list_items("unbind-role -o json", &r, false);
     assert_eq!(ids(&items), [format!("RoleBinding/{ns}/{role}-web")]);
     let r = gmsa(&[
@@ -385,16 +378,7 @@ async fn every_write_command_prints_a_v1_list_of_the_objects_it_wrote() {
     assert_eq!(got, want);
 
     // install-webhook --dry-run=client: the same shape (no server is written to).
-    let r = gmsa(&[
-        "install-webhook",
-        "--name",
-        &unique("wwh"),
-        "-n",
-        &unique("wwhns"),
-        "--dry-run=client",
-        "-o",
-        "json",
-    ]);
+    let r = install_webhook_client_dry_run(&unique("wwh"), &unique("wwhns"), "json", &[]);
     let items = list_items("install-webhook --dry-run=client -o json", &r, false);
     assert!(
         kinds(&items).contains(&"ValidatingWebhookConfiguration".to_owned()),
@@ -409,16 +393,7 @@ async fn every_write_command_prints_a_v1_list_of_the_objects_it_wrote() {
 fn a_client_dry_run_of_install_webhook_says_what_it_assumed() {
     let name = unique("nwh");
     let ns = unique("nwhns");
-    let r = gmsa(&[
-        "install-webhook",
-        "--name",
-        &name,
-        "-n",
-        &ns,
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    ]);
+    let r = install_webhook_client_dry_run(&name, &ns, "yaml", &[]);
     r.ok();
     let note: Vec<&str> = r
         .stderr
@@ -442,25 +417,14 @@ fn a_client_dry_run_of_install_webhook_says_what_it_assumed() {
     assert_eq!(v["kind"], "List");
 
     // With --kube-version the note names it; with --cert-manager nothing is redacted.
-    let r = gmsa(&[
-        "install-webhook",
-        "--name",
+    let r = install_webhook_client_dry_run(
         &name,
-        "-n",
         &ns,
-        "--dry-run=client",
-        "-o",
         "yaml",
-        "--kube-version",
-        "1.27",
-        "--cert-manager",
-    ]);
-    r.ok();
-    assert!(
-        r.stderr.contains("Kubernetes 1.27 (--kube-version)"),
-        "{}",
-        r.stderr
+        &["--kube-version", "1.27", "--cert-manager"],
     );
+    r.ok();
+    r.stderr_has("Kubernetes 1.27 (--kube-version)");
     assert!(
         !r.stderr.contains("REDACTED") && !r.stdout.contains("REDACTED"),
         "{}",

@@ -4,18 +4,13 @@
 //! and a second install elsewhere change nothing), and a first install never blocks pods
 //! (failurePolicy Ignore until the webhook answers through the API server, then Fail).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gmsa_tests::webhook::*;
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
 use serde_json::{json, Value};
-
-use crate::webhook::{
-    create_namespace, get, gmsa_pod, mark_ready, mount_secret, rv, serve_admission, server_config,
-    Install,
-};
 
 /// The resourceVersion of every object of an install (panics if one is missing).
 async fn versions(w: &Install) -> Vec<(String, String)> {
@@ -57,28 +52,14 @@ async fn uninstall_with_a_wrong_or_missing_namespace_changes_nothing_and_names_t
     let wrong = unique("whnothing");
     let run = gmsa(&["uninstall-webhook", "--name", &w.name, "-n", &wrong]);
     assert_eq!(run.code, 4, "{run:?}");
-    assert!(
-        run.stderr
-            .contains(&format!("lives in namespace {}, not {wrong}", w.ns)),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("uninstall-webhook --name {} -n {}", w.name, w.ns)),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("lives in namespace {}, not {wrong}", w.ns));
+    run.stderr_has("nothing was changed");
+    run.stderr_has(&format!("uninstall-webhook --name {} -n {}", w.name, w.ns));
 
     let run = gmsa(&["uninstall-webhook", "--name", &w.name]);
     assert_eq!(run.code, 4, "{run:?}");
-    assert!(
-        run.stderr.contains(&format!("lives in namespace {}", w.ns)),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("no -n was given"), "{}", run.stderr);
+    run.stderr_has(&format!("lives in namespace {}", w.ns));
+    run.stderr_has("no -n was given");
 
     // Not even a server dry run gets past the check; and nothing changed.
     assert_eq!(versions(&w).await, before);
@@ -102,8 +83,7 @@ async fn uninstall_with_a_wrong_or_missing_namespace_changes_nothing_and_names_t
 #[tokio::test]
 async fn a_second_install_in_another_namespace_is_refused_and_the_first_keeps_working() {
     let first = Install::new();
-    first.install(&["--no-wait"]).ok();
-    mark_ready(&first.ns, &first.name).await;
+    first.install_ready().await;
     let before = versions(&first).await;
 
     let second = Install {
@@ -112,23 +92,15 @@ async fn a_second_install_in_another_namespace_is_refused_and_the_first_keeps_wo
     };
     let run = second.install(&["--no-wait"]);
     assert_eq!(run.code, 4, "{run:?}");
-    assert!(
-        run.stderr.contains(&format!(
-            "webhook {} is already installed in namespace {}",
-            first.name, first.ns
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(
-            "validatingwebhookconfiguration/{} belongs to the install in namespace {}",
-            first.name, first.ns
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--overwrite"), "{}", run.stderr);
+    run.stderr_has(&format!(
+        "webhook {} is already installed in namespace {}",
+        first.name, first.ns
+    ));
+    run.stderr_has(&format!(
+        "validatingwebhookconfiguration/{} belongs to the install in namespace {}",
+        first.name, first.ns
+    ));
+    run.stderr_has("--overwrite");
     assert!(
         get(&format!("/api/v1/namespaces/{}", second.ns))
             .await
@@ -140,9 +112,7 @@ async fn a_second_install_in_another_namespace_is_refused_and_the_first_keeps_wo
     assert_eq!(versions(&first).await, before);
     let s = gmsa(&first.args("status", &[]));
     assert_eq!(s.code, 0, "{s:?}");
-    let v = first
-        .get(&format!("/validatingwebhookconfigurations/{}", first.name))
-        .await;
+    let v = first.validating().await;
     assert_eq!(
         v["webhooks"][0]["clientConfig"]["service"]["namespace"],
         first.ns.as_str()
@@ -157,16 +127,9 @@ async fn a_second_install_in_another_namespace_is_refused_and_the_first_keeps_wo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_install_whose_webhook_never_answers_does_not_block_pods() {
     let w = Install::new();
-    let pods_ns = create_namespace(json!({})).await;
+    let pods_ns = namespace_labelled(&unique("whpods"), json!({}), &[]).await;
     // The default failure policy (Fail), and no webhook ever serving.
-    let args: Vec<String> = w
-        .args("install-webhook", &["--timeout", "6s"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let run = tokio::task::spawn_blocking(move || {
-        gmsa(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    });
+    let run = gmsa_in_background(&w.args("install-webhook", &["--timeout", "6s"]));
     let path = w.path(&format!("/validatingwebhookconfigurations/{}", w.name));
     let mut tries = 0;
     let v = loop {
@@ -184,29 +147,19 @@ async fn a_first_install_whose_webhook_never_answers_does_not_block_pods() {
     );
     // During the install: plain pods and gMSA pods are still admitted.
     create_pod(&pods_ns, &plain_pod("during")).await.unwrap();
-    create_pod(&pods_ns, &gmsa_pod("during-gmsa"))
+    create_pod(&pods_ns, &webapp01_pod("during-gmsa"))
         .await
         .unwrap();
 
     let run = run.await.unwrap();
     assert_eq!(run.code, 7, "{run:?}");
-    assert!(
-        run.stderr.contains("stay at failurePolicy Ignore"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("re-run install-webhook"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("stay at failurePolicy Ignore");
+    run.stderr_has("re-run install-webhook");
     // After the timeout: still admitted, still Ignore.
     create_pod(&pods_ns, &plain_pod("after")).await.unwrap();
     let v = get(&path).await.unwrap();
     assert_eq!(v["webhooks"][0]["failurePolicy"], "Ignore");
-    let m = w
-        .get(&format!("/mutatingwebhookconfigurations/{}", w.name))
-        .await;
+    let m = w.mutating().await;
     assert_eq!(m["webhooks"][0]["failurePolicy"], "Ignore");
 
     // status reports the install left in that state.
@@ -230,43 +183,20 @@ async fn fail_is_switched_on_once_the_webhook_answers_through_the_api_server() {
     let w = Install::new();
     let no_wait = gmsa(&w.args("install-webhook", &["--no-wait"]));
     no_wait.ok();
-    let v = w
-        .get(&format!("/validatingwebhookconfigurations/{}", w.name))
-        .await;
+    let v = w.validating().await;
     assert_eq!(v["webhooks"][0]["failurePolicy"], "Ignore");
 
     // Serve the webhook (our stand-in) on the Service's loopback ClusterIP.
-    let svc = w.get(&format!("/services/{}", w.name)).await;
-    let ip = svc["spec"]["clusterIP"].as_str().unwrap().to_owned();
-    let secret = w.get(&format!("/secrets/{}-tls", w.name)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (crt, key) = mount_secret(&secret, dir.path());
-    let listener = tokio::net::TcpListener::bind((ip.as_str(), 443))
-        .await
-        .expect("bind the ClusterIP:443");
-    let seen = Arc::new(Mutex::new(vec![]));
-    let server = tokio::spawn(serve_admission(listener, server_config(&crt, &key), seen));
+    let stub = StubWebhook::serve(&w).await;
     mark_ready(&w.ns, &w.name).await;
 
-    let args: Vec<String> = w
-        .args("install-webhook", &["--timeout", "60s"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let run = tokio::task::spawn_blocking(move || {
-        gmsa(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
-    let (m, v) = (
-        w.get(&format!("/mutatingwebhookconfigurations/{}", w.name))
-            .await,
-        w.get(&format!("/validatingwebhookconfigurations/{}", w.name))
-            .await,
-    );
+    let run = gmsa_in_background(&w.args("install-webhook", &["--timeout", "60s"]))
+        .await
+        .unwrap();
+    let (m, v) = (w.mutating().await, w.validating().await);
     // Uninstall while our stand-in still serves, so no other pod is ever refused.
     w.cleanup();
-    server.abort();
+    drop(stub);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(m["webhooks"][0]["failurePolicy"], "Fail", "{m}");
     assert_eq!(v["webhooks"][0]["failurePolicy"], "Fail", "{v}");

@@ -8,15 +8,17 @@
 //! `namespaceSelector` term, written as admin), so that its real decisions never reach
 //! other tests' pods in the shared test cluster.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
 use serde_json::{json, Value};
 
-use crate::{admin, bin, gmsa, install_crd, kubeconfig_as, unique, workspace_root};
+use crate::{
+    admin, bin, built_binary, gmsa, install_crd, kubeconfig_as, namespace_labelled, unique,
+};
 
 /// The label that lets a namespace's pods reach one test install.
 pub const SCOPE_LABEL: &str = "gmsa-e2e/webhook";
@@ -25,46 +27,12 @@ pub const SCOPE_LABEL: &str = "gmsa-e2e/webhook";
 /// older than its sources).
 pub fn webhook_bin() -> PathBuf {
     let cli = bin();
-    let dir = cli.parent().unwrap().to_path_buf();
-    let path = dir.join(format!("gmsa-webhook{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-    let stale = match built {
-        None => true,
-        Some(t) => ["crates/gmsa/src", "crates/gmsa-webhook/src"]
-            .iter()
-            .any(|d| newer_than(&workspace_root().join(d), t)),
-    };
-    if stale {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        // The same build as `bin()`'s (the whole workspace's binaries: features match).
-        cmd.args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(workspace_root())
-            .env("CARGO_TARGET_DIR", dir.parent().unwrap());
-        if dir.ends_with("release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().unwrap().success(),
-            "cargo build of gmsa-webhook failed"
-        );
-    }
-    path
-}
-
-fn newer_than(dir: &Path, t: std::time::SystemTime) -> bool {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| {
-            let p = e.path();
-            if p.is_dir() {
-                newer_than(&p, t)
-            } else {
-                e.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > t)
-            }
-        })
+    let dir = cli.parent().unwrap();
+    built_binary(
+        dir,
+        "gmsa-webhook",
+        &["crates/gmsa/src", "crates/gmsa-webhook/src"],
+    )
 }
 
 /// A running install of our webhook.
@@ -77,7 +45,8 @@ pub struct Webhook {
     child: Option<Child>,
 }
 
-fn b64_text(v: &Value) -> String {
+/// The text of a Kubernetes `data` value (base64).
+pub fn b64_text(v: &Value) -> String {
     let bytes: k8s_openapi::ByteString = serde_json::from_value(v.clone()).unwrap();
     String::from_utf8(bytes.0).unwrap()
 }
@@ -269,29 +238,10 @@ impl Webhook {
         self.namespace_labelled(service_accounts, json!({})).await
     }
 
+    /// A namespace this install sees, with these labels and service accounts.
     pub async fn namespace_labelled(&self, service_accounts: &[&str], mut labels: Value) -> String {
-        let client = admin().await;
-        let name = unique("gwt");
         labels[SCOPE_LABEL] = json!(self.name);
-        let ns: Namespace =
-            serde_json::from_value(json!({ "metadata": { "name": name, "labels": labels } }))
-                .unwrap();
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await
-            .unwrap();
-        for sa in service_accounts {
-            let obj: ServiceAccount = serde_json::from_value(json!({
-                "metadata": { "name": sa, "namespace": name },
-                "automountServiceAccountToken": false
-            }))
-            .unwrap();
-            Api::<ServiceAccount>::namespaced(client.clone(), &name)
-                .create(&PostParams::default(), &obj)
-                .await
-                .unwrap();
-        }
-        name
+        namespace_labelled(&unique("gwt"), labels, service_accounts).await
     }
 
     /// Create pods that use a spec nobody may use until the webhook refuses one: the API
@@ -371,24 +321,7 @@ pub fn gmsa_pod(name: &str, service_account: &str, pod_options: Value) -> Pod {
 pub fn add_credspec(ns: &str, service_accounts: &[&str]) -> String {
     let spec = unique("gwspec");
     let role = unique("gwrole");
-    let file = crate::example("credspecs/webapp01-domain-joined.json");
-    let file = file.to_str().unwrap();
-    let mut a = vec![
-        "add-credspec",
-        "--credspec-file",
-        file,
-        "--credspec-name",
-        &spec,
-        "--cluster-role-name",
-        &role,
-        "-n",
-        ns,
-    ];
-    for sa in service_accounts {
-        a.push("--service-account");
-        a.push(sa);
-    }
-    gmsa(&a).ok();
+    crate::add_example_credspec(&spec, &role, ns, service_accounts, &[]).ok();
     spec
 }
 

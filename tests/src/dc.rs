@@ -26,10 +26,7 @@ pub struct Login<'a> {
 
 impl TestDc {
     pub fn var(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("test-dc.sh env has no {key}"))
+        crate::env_var(&self.env, "test-dc.sh", key)
     }
     pub fn ldaps(&self) -> &str {
         self.var("GMSA_TEST_DC_LDAPS_URL")
@@ -108,17 +105,10 @@ impl TestDc {
         filter: &str,
         attrs: &[&str],
     ) -> Vec<HashMap<String, Vec<String>>> {
-        let out = Command::new("ldbsearch")
-            .args(["-H", self.sam_ldb(), "-b", base, "-s", scope, filter])
-            .args(attrs)
-            .output()
-            .expect("run ldbsearch (ldb-tools)");
-        assert!(
-            out.status.success(),
-            "ldbsearch failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
+        let mut cmd = Command::new("ldbsearch");
+        cmd.args(["-H", self.sam_ldb(), "-b", base, "-s", scope, filter])
+            .args(attrs);
+        let text = stdout_of(cmd, "ldbsearch (ldb-tools)");
         // LDIF folds long lines: a line starting with one space continues the previous one.
         let mut lines: Vec<String> = vec![];
         for line in text.lines() {
@@ -189,18 +179,11 @@ impl TestDc {
 
     /// `samba-tool ARGS -H sam.ldb`; panics on failure; returns stdout.
     pub fn samba_tool(&self, args: &[&str]) -> String {
-        let out = Command::new("samba-tool")
-            .args(args)
+        let mut cmd = Command::new("samba-tool");
+        cmd.args(args)
             .args(["-H", self.sam_ldb()])
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .output()
-            .expect("run samba-tool");
-        assert!(
-            out.status.success(),
-            "samba-tool {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        stdout_of(cmd, &format!("samba-tool {args:?}"))
     }
 
     /// The DN of the object whose sAMAccountName is `sam`, if any.
@@ -222,14 +205,7 @@ pub fn dc() -> &'static TestDc {
     static DC: OnceLock<TestDc> = OnceLock::new();
     DC.get_or_init(|| {
         let script = workspace_root().join("scripts/test-dc.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("ensure")
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/test-dc.sh");
-        assert!(out.status.success(), "scripts/test-dc.sh ensure failed");
-        let env_file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        let env_file = PathBuf::from(crate::ensure(&script));
         let text = std::fs::read_to_string(&env_file).expect("read the DC's env file");
         let env = text
             .lines()
@@ -274,12 +250,18 @@ pub fn gmsa_dc(args: &[&str], login: Option<Login<'_>>) -> Run {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let o = cmd.output().expect("spawn kubectl-gmsa");
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    crate::to_run(cmd.output().expect("spawn kubectl-gmsa"))
+}
+
+/// Run a tool of the DC's machine; panics with its stderr when it fails; its stdout.
+fn stdout_of(mut cmd: Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A Kerberos ticket cache of the test realm for `login` (kinit with the DC's own
@@ -321,10 +303,5 @@ pub fn gmsa_krb(args: &[&str], cache: &str) -> Run {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let o = cmd.output().expect("spawn kubectl-gmsa");
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    crate::to_run(cmd.output().expect("spawn kubectl-gmsa"))
 }

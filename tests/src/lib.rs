@@ -7,6 +7,7 @@ pub mod dns;
 pub mod krew;
 pub mod layout;
 pub mod proxy;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,14 +36,18 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub fn var(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("test-cluster.sh env has no {key}"))
+        env_var(&self.env, "test-cluster.sh", key)
     }
     pub fn server(&self) -> &str {
         self.var("GMSA_TEST_SERVER")
     }
+}
+
+/// `key` of the facts `SCRIPT env` printed; panics when it has none.
+pub fn env_var<'a>(env: &'a HashMap<String, String>, script: &str, key: &str) -> &'a str {
+    env.get(key)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("{script} env has no {key}"))
 }
 
 /// Start (or join) the test cluster. Set `GMSA_TEST_CLUSTER_DIR` to choose its folder.
@@ -52,17 +57,7 @@ pub fn cluster() -> &'static TestCluster {
         let script = std::env::var_os("GMSA_TEST_CLUSTER_SCRIPT")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("scripts/test-cluster.sh"));
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("ensure")
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/test-cluster.sh");
-        assert!(
-            out.status.success(),
-            "scripts/test-cluster.sh ensure failed"
-        );
-        let kubeconfig = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        let kubeconfig = PathBuf::from(ensure(&script));
         let out = Command::new("bash")
             .arg(&script)
             .arg("env")
@@ -78,6 +73,18 @@ pub fn cluster() -> &'static TestCluster {
             .collect();
         TestCluster { kubeconfig, env }
     })
+}
+
+/// Run `bash SCRIPT ensure` (its progress on our stderr) and return its stdout, trimmed.
+pub fn ensure(script: &Path) -> String {
+    let out = Command::new("bash")
+        .arg(script)
+        .arg("ensure")
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+    assert!(out.status.success(), "{} ensure failed", script.display());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// A client for a context of the test kubeconfig (`admin`, `alice`, `bob`, `carol`).
@@ -110,10 +117,20 @@ pub fn unique(prefix: &str) -> String {
 
 /// Create a fresh namespace for one test, with the given service accounts in it.
 pub async fn namespace(service_accounts: &[&str]) -> String {
+    namespace_labelled(&unique("t"), serde_json::json!({}), service_accounts).await
+}
+
+/// Create namespace `name` with these labels and the given service accounts in it.
+pub async fn namespace_labelled(
+    name: &str,
+    labels: serde_json::Value,
+    service_accounts: &[&str],
+) -> String {
     let client = admin().await;
-    let name = unique("t");
-    let ns: Namespace =
-        serde_json::from_value(serde_json::json!({ "metadata": { "name": name } })).unwrap();
+    let ns: Namespace = serde_json::from_value(
+        serde_json::json!({ "metadata": { "name": name, "labels": labels } }),
+    )
+    .unwrap();
     Api::<Namespace>::all(client.clone())
         .create(&PostParams::default(), &ns)
         .await
@@ -124,12 +141,12 @@ pub async fn namespace(service_accounts: &[&str]) -> String {
             "automountServiceAccountToken": false
         }))
         .unwrap();
-        Api::<ServiceAccount>::namespaced(client.clone(), &name)
+        Api::<ServiceAccount>::namespaced(client.clone(), name)
             .create(&PostParams::default(), &obj)
             .await
             .expect("create service account");
     }
-    name
+    name.to_owned()
 }
 
 /// Install the GMSACredentialSpec CRD with the project's own manifest (idempotent) and wait
@@ -168,27 +185,41 @@ pub fn bin() -> PathBuf {
         // target/<profile>/deps/e2e-xxxx -> target/<profile>/kubectl-gmsa
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let bin = dir.join(format!("kubectl-gmsa{}", std::env::consts::EXE_SUFFIX));
-        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
-        let stale = match built {
-            None => true,
-            Some(t) => ["crates/gmsa", "crates/kubectl-gmsa"]
-                .iter()
-                .any(|d| newer_than(&workspace_root().join(d), t)),
-        };
-        if stale {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--quiet", "--workspace", "--bins"])
-                .current_dir(workspace_root())
-                .env("CARGO_TARGET_DIR", dir.parent().unwrap())
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build of kubectl-gmsa failed");
-        }
-        bin
+        built_binary(
+            &dir,
+            "kubectl-gmsa",
+            &["crates/gmsa", "crates/kubectl-gmsa"],
+        )
     })
     .clone()
+}
+
+/// The workspace binary `name` in the target folder `dir`, built (all the workspace's
+/// binaries, so that features match) when missing or older than a file under `sources`.
+pub fn built_binary(dir: &Path, name: &str, sources: &[&str]) -> PathBuf {
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let stale = match built {
+        None => true,
+        Some(t) => sources
+            .iter()
+            .any(|d| newer_than(&workspace_root().join(d), t)),
+    };
+    if stale {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(workspace_root())
+            .env("CARGO_TARGET_DIR", dir.parent().unwrap());
+        if dir.ends_with("release") {
+            cmd.arg("--release");
+        }
+        assert!(
+            cmd.status().expect("run cargo build").success(),
+            "cargo build of {name} failed"
+        );
+    }
+    bin
 }
 
 fn newer_than(dir: &Path, t: std::time::SystemTime) -> bool {
@@ -222,6 +253,16 @@ impl Run {
         );
         self
     }
+    /// Assert that stdout contains `text` (showing stdout when it does not).
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        assert_has("stdout", &self.stdout, text);
+        self
+    }
+    /// Assert that stderr contains `text` (showing stderr when it does not).
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        assert_has("stderr", &self.stderr, text);
+        self
+    }
     pub fn fails(&self) -> &Self {
         assert_ne!(
             self.code, 0,
@@ -232,7 +273,15 @@ impl Run {
     }
 }
 
-fn to_run(o: Output) -> Run {
+fn assert_has(stream: &str, output: &str, text: &str) {
+    assert!(
+        output.contains(text),
+        "expected {text:?} on {stream}:\n{output}"
+    );
+}
+
+/// The exit code and output of a finished command.
+pub fn to_run(o: Output) -> Run {
     Run {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -289,6 +338,34 @@ pub fn kubeconfig_as(user: &str, dir: &Path) -> PathBuf {
     )
     .unwrap();
     path
+}
+
+/// `add-credspec` of the example domain-joined spec as `spec` with cluster role `role`, usable
+/// by the given service accounts of `ns`, plus `more`.
+pub fn add_example_credspec(
+    spec: &str,
+    role: &str,
+    ns: &str,
+    service_accounts: &[&str],
+    more: &[&str],
+) -> Run {
+    let file = example("credspecs/webapp01-domain-joined.json");
+    let mut a = vec![
+        "add-credspec",
+        "--credspec-file",
+        file.to_str().unwrap(),
+        "--credspec-name",
+        spec,
+        "--cluster-role-name",
+        role,
+        "-n",
+        ns,
+    ];
+    for sa in service_accounts {
+        a.extend(["--service-account", sa]);
+    }
+    a.extend_from_slice(more);
+    gmsa(&a)
 }
 
 /// Path of a file under `examples/`.
