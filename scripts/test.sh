@@ -33,7 +33,7 @@ install_mono
 if [[ -z "${GMSA_TEST_CLUSTER_DIR:-}" ]]; then
     GMSA_TEST_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-gmsa-test.XXXXXX")/cluster
     export GMSA_TEST_CLUSTER_DIR
-    trap 'scripts/test-cluster.sh stop --clean "$GMSA_TEST_CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
+    trap 'scripts/test-cluster.sh stop --clean "$GMSA_TEST_CLUSTER_DIR" >/dev/null 2>&1 || true; rmdir "${GMSA_TEST_CLUSTER_DIR%/cluster}" 2>/dev/null || true' EXIT
 fi
 scripts/test-cluster.sh ensure >/dev/null
 log "test cluster: $GMSA_TEST_CLUSTER_DIR"
