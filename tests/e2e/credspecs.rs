@@ -5,23 +5,11 @@ use gmsa::cluster::access::may_use;
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
-use kube::api::{Api, DynamicObject};
-use kube::core::ApiResource;
+use kube::api::Api;
 use serde_json::Value;
 
 const DOMAIN_JOINED: &str = "credspecs/webapp01-domain-joined.json";
 const AKV: &str = "credspecs/webapp01-akv-plugin.json";
-
-fn credspec_api(client: &kube::Client) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    Api::all_with(client.clone(), &ar)
-}
 
 async fn credspec(name: &str) -> Option<Value> {
     credspec_api(&admin().await)
@@ -583,20 +571,18 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
     assert_eq!(hac["PortableCcgVersion"], "1");
 
     let planted = "Pl4nted-S3cret-Value!";
-    let r = gmsa_with_stdin(
-        &[
-            "create-secret",
-            "gmsa-user",
-            "-n",
-            &n.ns,
-            "--domain",
-            "contoso.com",
-            "--username",
-            "ccg-reader",
-            "--password-stdin",
-        ],
-        Some(&format!("{planted}\n")),
-    );
+    let create_secret = [
+        "create-secret",
+        "gmsa-user",
+        "-n",
+        &n.ns,
+        "--domain",
+        "contoso.com",
+        "--username",
+        "ccg-reader",
+        "--password-stdin",
+    ];
+    let r = gmsa_with_stdin(&create_secret, Some(&format!("{planted}\n")));
     r.ok();
     assert!(!r.stdout.contains(planted) && !r.stderr.contains(planted));
     let secret = Api::<Secret>::namespaced(admin().await, &n.ns)
@@ -609,22 +595,9 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
     assert_eq!(data["domain"].0, b"contoso.com");
 
     // -o yaml of a dry run redacts, in any encoding.
+    let dry_run = ["--dry-run=server", "--overwrite", "-o", "yaml"];
     let r = gmsa_with_stdin(
-        &[
-            "create-secret",
-            "gmsa-user",
-            "-n",
-            &n.ns,
-            "--domain",
-            "contoso.com",
-            "--username",
-            "ccg-reader",
-            "--password-stdin",
-            "--dry-run=server",
-            "--overwrite",
-            "-o",
-            "yaml",
-        ],
+        &[&create_secret[..], &dry_run].concat(),
         Some("Another-Pl4nted-Value\n"),
     );
     r.ok();

@@ -17,15 +17,26 @@ fn args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
     a
 }
 
+/// `new-credspec` of `account` from `server`, trusting only `ca_file` (no other DC flags).
+fn new_credspec_at(account: &str, server: &str, ca_file: &str) -> Vec<String> {
+    [
+        "new-credspec",
+        "--account",
+        account,
+        "--server",
+        server,
+        "--ca-file",
+        ca_file,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Make a gMSA straight in the DC's database (independent of our create-account; works
 /// on Samba 4.17 and 4.22): enabled, with a host/ SPN and a dNSHostName.
 fn samba_gmsa(name: &str) -> String {
     let d = dc();
-    let dn = format!("CN={name},CN=Managed Service Accounts,{}", d.base_dn());
-    d.ldbadd(&format!(
-        "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
-        name.to_lowercase()
-    ));
+    let dn = d.add_gmsa(name);
     d.ldbmodify(&format!(
         "dn: {dn}\nchangetype: modify\nreplace: msDS-GroupMSAMembership\nmsDS-GroupMSAMembership:: {}\n",
         membership_of("WebHosts")
@@ -582,30 +593,14 @@ fn errors_are_clear_and_write_nothing() {
         ),
         (
             "untrusted certificate",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                d.ldaps().into(),
-                "--ca-file".into(),
-                d.var("GMSA_TEST_DC_OTHER_CA").into(),
-            ],
+            new_credspec_at(&name, d.ldaps(), d.var("GMSA_TEST_DC_OTHER_CA")),
             Some(d.admin()),
             6,
             "not issued by a trusted CA",
         ),
         (
             "hostname mismatch",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                "ldaps://localhost".into(),
-                "--ca-file".into(),
-                d.ca().into(),
-            ],
+            new_credspec_at(&name, "ldaps://localhost", d.ca()),
             Some(d.admin()),
             6,
             "not valid for the name \"localhost\"",
@@ -613,30 +608,14 @@ fn errors_are_clear_and_write_nothing() {
         (
             // ldap:// with --user always does StartTLS: with an untrusted CA it fails, never falls back to a plain bind.
             "no plain simple bind",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                d.ldap().into(),
-                "--ca-file".into(),
-                d.var("GMSA_TEST_DC_OTHER_CA").into(),
-            ],
+            new_credspec_at(&name, d.ldap(), d.var("GMSA_TEST_DC_OTHER_CA")),
             Some(d.admin()),
             6,
             "TLS verification failed",
         ),
         (
             "unreachable",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                "ldaps://127.0.0.1:1".into(),
-                "--ca-file".into(),
-                d.ca().into(),
-            ],
+            new_credspec_at(&name, "ldaps://127.0.0.1:1", d.ca()),
             Some(d.admin()),
             6,
             "connection refused",
@@ -799,8 +778,7 @@ fn membership_of(group: &str) -> String {
 /// through `add-credspec` and once as the `-o resource` document applied as is.
 #[tokio::test]
 async fn new_credspec_from_the_dc_goes_into_the_cluster() {
-    use kube::api::{Api, DynamicObject, Patch, PatchParams};
-    use kube::core::ApiResource;
+    use kube::api::{Patch, PatchParams};
 
     let d = dc();
     let name = unique_account("kc");
@@ -838,14 +816,7 @@ async fn new_credspec_from_the_dc_goes_into_the_cluster() {
         "app",
     ])
     .ok();
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(gmsa_tests::admin().await, &ar);
+    let api = gmsa_tests::credspec_api(&gmsa_tests::admin().await);
     let stored = serde_json::to_value(api.get(&res_name).await.unwrap()).unwrap();
     assert_eq!(stored["credspec"], spec, "the cluster keeps every field");
     let r = gmsa_tests::gmsa(&[

@@ -128,21 +128,7 @@ async fn a_field_another_manager_owns_is_reported_not_overwritten_unless_asked()
     .unwrap();
     let before = api.get(&role).await.unwrap();
 
-    let file = example("credspecs/webapp01-domain-joined.json");
-    let args = [
-        "add-credspec",
-        "--credspec-file",
-        file.to_str().unwrap(),
-        "--credspec-name",
-        &spec,
-        "--cluster-role-name",
-        &role,
-        "--service-account",
-        "app",
-        "-n",
-        &ns,
-    ];
-    let r = gmsa(&args);
+    let r = add_example_credspec(&spec, &role, &ns, &["app"], &[]);
     assert_eq!(r.code, 4, "{r:?}");
     assert!(
         r.stderr.contains(&format!(
@@ -165,9 +151,7 @@ async fn a_field_another_manager_owns_is_reported_not_overwritten_unless_asked()
             .is_empty()
     );
 
-    let mut forced = args.to_vec();
-    forced.push("--overwrite");
-    gmsa(&forced).ok();
+    add_example_credspec(&spec, &role, &ns, &["app"], &["--overwrite"]).ok();
     let taken = api.get(&role).await.unwrap();
     let rule_names = taken.rules.unwrap()[0].resource_names.clone().unwrap();
     assert_eq!(rule_names, vec![spec]);

@@ -12,24 +12,12 @@ use gmsa_tests::dc::{dc, gmsa_dc, unique_account};
 use gmsa_tests::proxy::{kubeconfig_via, Proxy};
 use gmsa_tests::*;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
-use kube::api::{Api, DynamicObject};
-use kube::core::ApiResource;
+use kube::api::Api;
 
 const DOMAIN_JOINED: &str = "credspecs/webapp01-domain-joined.json";
 
-fn credspecs(client: &kube::Client) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    Api::all_with(client.clone(), &ar)
-}
-
 async fn exists_spec(name: &str) -> bool {
-    credspecs(&admin().await)
+    credspec_api(&admin().await)
         .get_opt(name)
         .await
         .unwrap()
@@ -199,7 +187,7 @@ async fn new_credspec_piped_into_add_credspec() {
         ],
     );
     r.ok();
-    let stored = credspecs(&admin().await).get(&spec).await.unwrap();
+    let stored = credspec_api(&admin().await).get(&spec).await.unwrap();
     let stored = serde_json::to_value(stored).unwrap();
     assert_eq!(
         stored["credspec"]["DomainJoinConfig"]["MachineAccountName"], account,
@@ -328,7 +316,6 @@ async fn remove_credspec_finds_its_roles_by_annotation_and_spares_other_specs() 
 async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant() {
     install_crd().await;
     let ns = namespace(&["app", "other"]).await;
-    let file = example(DOMAIN_JOINED);
     let missing = unique("nosuch");
     let r = gmsa(&[
         "check-access",
@@ -348,20 +335,7 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
     assert!(!r.stdout.contains("may NOT"), "{}", r.stdout);
 
     let (spec, role) = (unique("ca"), unique("carole"));
-    gmsa(&[
-        "add-credspec",
-        "--credspec-file",
-        file.to_str().unwrap(),
-        "--credspec-name",
-        &spec,
-        "--cluster-role-name",
-        &role,
-        "--service-account",
-        "app",
-        "-n",
-        &ns,
-    ])
-    .ok();
+    add_example_credspec(&spec, &role, &ns, &["app"], &[]).ok();
     let denied = gmsa(&[
         "check-access",
         &spec,

@@ -150,6 +150,18 @@ impl TestDc {
         self.ldb_tool("ldbmodify", ldif)
     }
 
+    /// Make gMSA `name` straight in the database (enabled, with a host/ SPN and a
+    /// dNSHostName; independent of our create-account) and return its DN.
+    pub fn add_gmsa(&self, name: &str) -> String {
+        let dn = format!("CN={name},CN=Managed Service Accounts,{}", self.base_dn());
+        self.ldbadd(&format!(
+            "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
+            name.to_lowercase()
+        ));
+        dn
+    }
+
+    /// Add entries to sam.ldb directly (LDIF).
     pub fn ldbadd(&self, ldif: &str) {
         self.ldb_tool("ldbadd", ldif)
     }
