@@ -36,6 +36,25 @@ struct Names {
     role: String,
 }
 
+/// The resourceVersions of the credential spec, its ClusterRole and RoleBinding `binding`.
+async fn versions(
+    n: &Names,
+    roles: &Api<ClusterRole>,
+    bindings: &Api<RoleBinding>,
+    binding: &str,
+) -> (String, Option<String>, Option<String>) {
+    (
+        rv(&credspec(&n.spec).await.unwrap()),
+        roles.get(&n.role).await.unwrap().metadata.resource_version,
+        bindings
+            .get(binding)
+            .await
+            .unwrap()
+            .metadata
+            .resource_version,
+    )
+}
+
 async fn setup(sas: &[&str]) -> Names {
     install_crd().await;
     Names {
@@ -147,16 +166,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
     let roles: Api<ClusterRole> = Api::all(client.clone());
     let bindings: Api<RoleBinding> = Api::namespaced(client.clone(), &n.ns);
     let binding_name = format!("{}-app", n.role);
-    let before = (
-        rv(&credspec(&n.spec).await.unwrap()),
-        roles.get(&n.role).await.unwrap().metadata.resource_version,
-        bindings
-            .get(&binding_name)
-            .await
-            .unwrap()
-            .metadata
-            .resource_version,
-    );
+    let before = versions(&n, &roles, &bindings, &binding_name).await;
 
     let again = gmsa(&add_args(&n, f, &["app"]));
     again.ok();
@@ -166,16 +176,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
         "{}",
         again.stdout
     );
-    let after = (
-        rv(&credspec(&n.spec).await.unwrap()),
-        roles.get(&n.role).await.unwrap().metadata.resource_version,
-        bindings
-            .get(&binding_name)
-            .await
-            .unwrap()
-            .metadata
-            .resource_version,
-    );
+    let after = versions(&n, &roles, &bindings, &binding_name).await;
     assert_eq!(before, after, "re-running changed a resourceVersion");
 
     let akv = example(AKV);

@@ -2,27 +2,15 @@
 //! against what Samba's own tools read from the DC's database, `create-account` then
 //! `check-account`, and every connection and input error.
 
-use gmsa_tests::dc::{dc, gmsa_dc, unique_account, Login};
+use gmsa_tests::dc::{dc, dc_args, gmsa_dc, strs, unique_account, Login};
 use serde_json::Value;
 
 mod dns;
 mod into_the_cluster;
 
-fn s(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
-/// Args = command + DC flags (LDAPS with the test CA) + extra.
-fn args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
-    a.extend(dc().flags());
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
-}
-
 /// Run `kubectl gmsa CMD` with the DC flags, bound as `login`.
 fn on_dc(cmd: &[&str], login: Option<Login<'_>>) -> gmsa_tests::Run {
-    gmsa_dc(&s(&args(cmd, &[])), login)
+    gmsa_dc(&strs(&dc_args(cmd, &[])), login)
 }
 
 /// `new-credspec` of `account` from `server`, trusting only `ca_file` (no other DC flags).
@@ -574,21 +562,21 @@ fn errors_are_clear_and_write_nothing() {
     let cases: Vec<Case<'_>> = vec![
         (
             "unknown account",
-            args(&["new-credspec", "--account", "nosuchacct1"], &[]),
+            dc_args(&["new-credspec", "--account", "nosuchacct1"], &[]),
             Some(d.admin()),
             3,
             "no gMSA named \"nosuchacct1\"",
         ),
         (
             "a user, not a gMSA",
-            args(&["new-credspec", "--account", "alice"], &[]),
+            dc_args(&["new-credspec", "--account", "alice"], &[]),
             Some(d.admin()),
             2,
             "is not a group managed service account",
         ),
         (
             "wrong password",
-            args(&["new-credspec", "--account", &name], &[]),
+            dc_args(&["new-credspec", "--account", &name], &[]),
             Some(bad_pw),
             9,
             "invalid credentials",
@@ -624,7 +612,7 @@ fn errors_are_clear_and_write_nothing() {
         ),
     ];
     for (what, a, login, code, text) in cases {
-        let r = gmsa_dc(&s(&a), login);
+        let r = gmsa_dc(&strs(&a), login);
         assert_eq!(r.code, code, "{what}: {}", r.stderr);
         assert!(r.stderr.contains(text), "{what}: {}", r.stderr);
         assert!(
@@ -675,9 +663,9 @@ fn errors_are_clear_and_write_nothing() {
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
 
     // No password at all and no terminal: a clear error, nothing asked.
-    let mut a = args(&["new-credspec", "--account", &name], &[]);
+    let mut a = dc_args(&["new-credspec", "--account", &name], &[]);
     a.extend(["--user".to_string(), "x@gmsa.test".to_string()]);
-    let r = gmsa_dc(&s(&a), None);
+    let r = gmsa_dc(&strs(&a), None);
     // Missing input (exit 2), not an unusable kubeconfig (8): issue 13.
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
@@ -695,7 +683,7 @@ fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
         membership_of("WebHosts")
     ));
     let simple = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
+        &strs(&dc_args(&["new-credspec", "--account", &name], &[])),
         Some(d.admin()),
     );
     simple.ok();

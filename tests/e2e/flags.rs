@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use gmsa_tests::dc::{dc, gmsa_dc, unique_account};
+use gmsa_tests::dc::{dc, dc_args, gmsa_dc, strs, unique_account};
 use gmsa_tests::proxy::{kubeconfig_via, Proxy};
 use gmsa_tests::*;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
@@ -458,28 +458,19 @@ async fn a_kubeconfig_list_skips_missing_files_as_kubectl_does() {
 
 // ---------------------------------------------------------------- item 6: directory flags
 
-/// The DC's connection flags plus `extra`, as strings.
-fn dc_args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
-    a.extend(dc().flags());
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 #[test]
 fn create_account_takes_kubectls_dry_run_values() {
     let d = dc();
     let name = unique_account("dv");
-    for value in ["--dry-run=client", "--dry-run"] {
+    let create = |dry_run: &str| {
         let a = dc_args(
             &["create-account", &name, "--allowed-principal", "WebHosts"],
-            &[value],
+            &[dry_run],
         );
-        let r = gmsa_dc(&strs(&a), Some(d.admin()));
+        gmsa_dc(&strs(&a), Some(d.admin()))
+    };
+    for value in ["--dry-run=client", "--dry-run"] {
+        let r = create(value);
         r.ok();
         assert!(
             r.stdout.contains("# dry run: nothing was written"),
@@ -487,11 +478,7 @@ fn create_account_takes_kubectls_dry_run_values() {
             r.stdout
         );
     }
-    let a = dc_args(
-        &["create-account", &name, "--allowed-principal", "WebHosts"],
-        &["--dry-run=server"],
-    );
-    let r = gmsa_dc(&strs(&a), Some(d.admin()));
+    let r = create("--dry-run=server");
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr
@@ -500,11 +487,7 @@ fn create_account_takes_kubectls_dry_run_values() {
         r.stderr
     );
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
-    let a = dc_args(
-        &["create-account", &name, "--allowed-principal", "WebHosts"],
-        &["--dry-run=maybe"],
-    );
-    let r = gmsa_dc(&strs(&a), Some(d.admin()));
+    let r = create("--dry-run=maybe");
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr.contains("[possible values: none, client, server]"),

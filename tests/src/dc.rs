@@ -212,6 +212,19 @@ impl TestDc {
     }
 }
 
+/// `CMD`, then the DC's connection flags (LDAPS with the test CA), then `extra`.
+pub fn dc_args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
+    a.extend(dc().flags());
+    a.extend(extra.iter().map(|x| x.to_string()));
+    a
+}
+
+/// The strings of `v` as `&str`s, for the `&[&str]` that the runners take.
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 /// Start (or join) the test DC. Set `GMSA_TEST_DC_DIR` to choose its folder.
 pub fn dc() -> &'static TestDc {
     static DC: OnceLock<TestDc> = OnceLock::new();

@@ -5,19 +5,23 @@
 
 use super::*;
 
+/// A gMSA of the test's own, and its credential spec read as bob from the DC the flags name
+/// (what `--domain` must find too).
+fn gmsa_and_its_spec(prefix: &str) -> (String, gmsa_tests::Run) {
+    let name = unique_account(prefix);
+    samba_gmsa(&name);
+    let by_server = on_dc(&["new-credspec", "--account", &name], Some(dc().bob()));
+    by_server.ok();
+    (name, by_server)
+}
+
 /// `--domain` alone: the DC comes from the SRV records `_ldap._tcp.dc._msdcs.<domain>`
 /// (asked of the DC's own DNS server on 127.0.0.1), and TLS and Kerberos use its name.
 #[test]
 fn domain_alone_finds_the_dc_through_dns_srv_records() {
     let d = dc();
-    let name = unique_account("sr");
-    samba_gmsa(&name);
+    let (name, by_server) = gmsa_and_its_spec("sr");
     let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
     // Simple bind: StartTLS to dc1.gmsa.test, verified against the certificate's DNS name.
     let r = gmsa_dc(
         &[
@@ -69,15 +73,9 @@ fn domain_alone_finds_the_dc_through_dns_srv_records() {
 fn srv_answers_truncated_over_udp_are_asked_again_over_tcp() {
     use gmsa_tests::dns::{Srv, TestDns, Zone, TYPE_A, TYPE_SRV};
     let d = dc();
-    let name = unique_account("tc");
-    samba_gmsa(&name);
+    let (name, by_server) = gmsa_and_its_spec("tc");
     let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
     let host = d.var("GMSA_TEST_DC_HOSTNAME").to_lowercase();
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
     let owner = format!("_ldap._tcp.dc._msdcs.{domain}");
     let gone = format!("gone.{domain}");
     let srv = |priority, weight, target: &str| Srv {
@@ -204,15 +202,9 @@ fn a_dns_server_that_is_not_an_ip_address_is_refused() {
 #[test]
 fn domain_alone_needs_nothing_from_etc_hosts_or_the_machines_resolver() {
     let d = dc();
-    let name = unique_account("ph");
-    samba_gmsa(&name);
+    let (name, by_server) = gmsa_and_its_spec("ph");
     let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
     let host = d.var("GMSA_TEST_DC_HOSTNAME").to_lowercase();
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
     let run = |cmd: &mut std::process::Command| {
         let o = cmd
             .env("NO_COLOR", "1")
