@@ -89,14 +89,10 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
     let file = example(DOMAIN_JOINED);
     let r = gmsa(&add_args(&n, file.to_str().unwrap(), &["app"]));
     r.ok();
-    assert!(
-        r.stdout.contains(&format!(
-            "gmsacredentialspec.windows.k8s.io/{} created",
-            n.spec
-        )),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!(
+        "gmsacredentialspec.windows.k8s.io/{} created",
+        n.spec
+    ));
 
     let stored = credspec(&n.spec).await.expect("the resource exists");
     assert_eq!(
@@ -135,7 +131,7 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
         &n.ns,
     ]);
     ok.ok();
-    assert!(ok.stdout.contains("may use"), "{}", ok.stdout);
+    ok.stdout_has("may use");
     let denied = gmsa(&[
         "check-access",
         &n.spec,
@@ -147,13 +143,7 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
         &n.ns,
     ]);
     denied.fails();
-    assert!(
-        denied
-            .stdout
-            .contains(&format!("{}:other may NOT use", n.ns)),
-        "{}",
-        denied.stdout
-    );
+    denied.stdout_has(&format!("{}:other may NOT use", n.ns));
 }
 
 #[tokio::test]
@@ -183,7 +173,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
     let refused = gmsa(&add_args(&n, akv.to_str().unwrap(), &["app"]));
     refused.fails();
     assert_eq!(refused.code, 4, "conflict exit code");
-    assert!(refused.stderr.contains("--overwrite"), "{}", refused.stderr);
+    refused.stderr_has("--overwrite");
     assert!(
         refused.stderr.contains("HostAccountConfig"),
         "says what differs: {}",
@@ -199,7 +189,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
     args.push("--overwrite");
     let updated = gmsa(&args);
     updated.ok();
-    assert!(updated.stdout.contains("configured"), "{}", updated.stdout);
+    updated.stdout_has("configured");
     assert_eq!(credspec(&n.spec).await.unwrap()["credspec"], file_json(AKV));
 }
 
@@ -302,7 +292,7 @@ async fn remove_leaves_nothing_of_ours_and_unbind_revokes() {
         &n.ns,
     ]);
     r.ok();
-    assert!(r.stdout.contains("deleted"), "{}", r.stdout);
+    r.stdout_has("deleted");
     assert!(
         !may_use(&client, &n.ns, "web", &n.spec).await.unwrap(),
         "unbind-role revoked"
@@ -529,13 +519,8 @@ async fn a_user_who_may_create_the_role_but_not_the_binding_gets_no_half_made_st
     let r = gmsa(&args);
     r.fails();
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("create rolebindings.rbac.authorization.k8s.io"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    r.stderr_has("create rolebindings.rbac.authorization.k8s.io");
+    r.stderr_has("nothing was changed");
     assert!(
         credspec(&n.spec).await.is_none(),
         "half-made: the credential spec exists"
@@ -609,7 +594,7 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("REDACTED"), "{}", r.stdout);
+    r.stdout_has("REDACTED");
     // Without a terminal and without --password-stdin it refuses rather than hang.
     let r = gmsa(&[
         "create-secret",
@@ -622,5 +607,5 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
         "u",
     ]);
     r.fails();
-    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
+    r.stderr_has("--password-stdin");
 }

@@ -180,7 +180,7 @@ fn new_credspec_over_starttls_with_plugin_file_and_resource() {
         r.stdout
     );
     // The figures the benchmark asks for: one connection, at most 5 searches.
-    assert!(r.stderr.contains("1 connection(s)"), "{}", r.stderr);
+    r.stderr_has("1 connection(s)");
     let searches: u32 = r
         .stderr
         .split(" searches")
@@ -310,7 +310,7 @@ fn create_account_then_check_account_round_trip() {
     let r = on_dc(&create, Some(d.admin()));
     r.fails();
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.stderr.contains("taken"), "{}", r.stderr);
+    r.stderr_has("taken");
 }
 
 #[test]
@@ -399,7 +399,7 @@ fn check_account_warns_about_an_allowed_group_without_members() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("Add-ADGroupMember"), "{}", r.stdout);
+    r.stdout_has("Add-ADGroupMember");
 
     // Once the group has a member, the check passes.
     d.ldbmodify(&format!(
@@ -425,19 +425,11 @@ fn create_account_dry_run_writes_nothing() {
         Some(d.admin()),
     );
     r.ok();
-    assert!(
-        r.stdout.contains(&format!(
-            "dn: CN={name},CN=Managed Service Accounts,{}",
-            d.base_dn()
-        )),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("msDS-GroupMSAMembership:: "),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!(
+        "dn: CN={name},CN=Managed Service Accounts,{}",
+        d.base_dn()
+    ));
+    r.stdout_has("msDS-GroupMSAMembership:: ");
     assert!(r.stdout.contains("(A;;0xf01ff;;;S-1-5-21-"), "{}", r.stdout);
     assert_eq!(d.dn_of(&format!("{name}$")), None);
 }
@@ -485,7 +477,7 @@ fn check_account_reports_missing_spn_duplicate_name_and_disabled() {
     // The text form says the same.
     let r = on_dc(&["check-account", &name], Some(d.admin()));
     assert_eq!(r.code, 10);
-    assert!(r.stdout.contains("FAIL  spn"), "{}", r.stdout);
+    r.stdout_has("FAIL  spn");
 }
 
 /// Regression (issue 14): a gMSA with no `msDS-GroupMSAMembership` at all (New-ADServiceAccount
@@ -536,11 +528,7 @@ fn check_account_on_a_gmsa_nobody_may_read_reports_allowed_principals() {
     // The text form: the failing check and its fix, no error.
     let r = on_dc(&["check-account", &name], Some(d.admin()));
     assert_eq!(r.code, 10, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("FAIL  allowed-principals"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("FAIL  allowed-principals");
     assert!(
         !r.stderr.contains("failed to look up accounts"),
         "{}",
@@ -649,7 +637,7 @@ fn errors_are_clear_and_write_nothing() {
         Some(d.admin()),
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("NoSuchGroup"), "{}", r.stderr);
+    r.stderr_has("NoSuchGroup");
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
     assert_eq!(d.dn_of(&format!("{fresh}G")), None);
 
@@ -659,7 +647,7 @@ fn errors_are_clear_and_write_nothing() {
         Some(d.alice()),
     );
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(r.stderr.contains("insufficient rights"), "{}", r.stderr);
+    r.stderr_has("insufficient rights");
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
 
     // No password at all and no terminal: a clear error, nothing asked.
@@ -668,8 +656,8 @@ fn errors_are_clear_and_write_nothing() {
     let r = gmsa_dc(&strs(&a), None);
     // Missing input (exit 2), not an unusable kubeconfig (8): issue 13.
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
-    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
+    r.stderr_has("GMSA_LDAP_PASSWORD");
+    r.stderr_has("--password-stdin");
 }
 
 #[test]
@@ -734,7 +722,7 @@ fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
         &none,
     );
     assert_eq!(r.code, 9, "{}", r.stderr);
-    assert!(r.stderr.contains("kinit"), "{}", r.stderr);
+    r.stderr_has("kinit");
     assert!(r.stdout.is_empty());
 }
 

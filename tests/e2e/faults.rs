@@ -145,13 +145,9 @@ async fn a_field_another_manager_owns_is_reported_not_overwritten_unless_asked()
 
     let r = add_example_credspec(&spec, &role, &ns, &["app"], &[]);
     assert_eq!(r.code, 4, "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "clusterrole/{role} exists and is not managed by kubectl-gmsa"
-        )),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has(&format!(
+        "clusterrole/{role} exists and is not managed by kubectl-gmsa"
+    ));
     let after = api.get(&role).await.unwrap();
     assert_eq!(
         before.metadata.resource_version, after.metadata.resource_version,
@@ -672,11 +668,7 @@ async fn the_cli_gives_up_on_a_silent_dc_within_its_timeout() {
     .await;
     assert!(took < Duration::from_secs(20), "took {took:?}: {run:?}");
     assert_eq!(run.code, 7, "{run:?}");
-    assert!(
-        run.stderr.contains("did not answer in time"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did not answer in time");
     proxy.restart();
     assert_eq!(d.dn_of(&format!("{account}$")), None);
 }
@@ -730,14 +722,10 @@ async fn install_webhook_reports_an_object_another_tool_made_and_takes_it_only_w
     let a = args(&[]);
     let r = gmsa(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 4, "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "service/{name} in namespace {ns} exists and was not made by"
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    r.stderr_has(&format!(
+        "service/{name} in namespace {ns} exists and was not made by"
+    ));
+    r.stderr_has("nothing was changed");
     let after = services.get(&name).await.unwrap();
     assert_eq!(
         before.metadata.resource_version,

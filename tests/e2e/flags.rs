@@ -124,10 +124,10 @@ async fn a_credspec_file_from_stdin_dev_stdin_or_a_pipe_is_read_once() {
     r.ok();
     let r = run_with(&["convert", "-", "--credspec-name", "piped"], &[], &text);
     r.ok();
-    assert!(r.stdout.contains("name: piped"), "{}", r.stdout);
+    r.stdout_has("name: piped");
     let r = run_with(&["lint", "-"], &[], &text);
     r.ok();
-    assert!(r.stdout.contains("standard input: ok"), "{}", r.stdout);
+    r.stdout_has("standard input: ok");
 
     // Nothing on standard input: a clear error, nothing written.
     let spec = unique("empty");
@@ -147,12 +147,7 @@ async fn a_credspec_file_from_stdin_dev_stdin_or_a_pipe_is_read_once() {
         b"",
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("credential spec file standard input is empty"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("credential spec file standard input is empty");
     assert!(!exists_spec(&spec).await);
 }
 
@@ -265,20 +260,11 @@ async fn remove_credspec_finds_its_roles_by_annotation_and_spares_other_specs() 
         format!("gmsacredentialspec.windows.k8s.io/{spec_a} deleted"),
     ] {
         assert!(r.stdout.contains(&line), "says {line}: {}", r.stdout);
-        assert!(
-            dry.stdout
-                .contains(&line.replace("deleted", "deleted (server dry run)")),
-            "{}",
-            dry.stdout
-        );
+        dry.stdout_has(&line.replace("deleted", "deleted (server dry run)"));
     }
-    assert!(
-        r.stdout.contains(&format!(
+    r.stdout_has(&format!(
             "clusterrole.rbac.authorization.k8s.io/{impostor} skipped: made for credential spec {spec_b}, not {spec_a}"
-        )),
-        "{}",
-        r.stdout
-    );
+        ));
     assert!(!exists_spec(&spec_a).await);
     assert!(!exists_role(&role_a).await);
     // B keeps everything: its spec, its role (named like A's default) and its binding.
@@ -326,12 +312,7 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
         &ns,
     ]);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(
-        r.stderr
-            .contains(&format!("gMSA credential spec {missing} does not exist")),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has(&format!("gMSA credential spec {missing} does not exist"));
     assert!(!r.stdout.contains("may NOT"), "{}", r.stdout);
 
     let (spec, role) = (unique("ca"), unique("carole"));
@@ -347,7 +328,7 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
     assert_eq!(denied.code, 5, "{denied:?}");
     let want =
         format!("kubectl gmsa bind-role --cluster-role-name {role} --service-account {ns}:other");
-    assert!(denied.stderr.contains(&want), "{}", denied.stderr);
+    denied.stderr_has(&want);
     // The hint's command line does what it says.
     let words: Vec<&str> = want.split(' ').skip(2).collect();
     gmsa(&words).ok();
@@ -389,7 +370,7 @@ async fn request_timeout_takes_kubectl_durations() {
     for bad in ["5x", "1.5s", "m"] {
         let r = gmsa(&["check-access", &spec, "--request-timeout", bad, "-n", &ns]);
         assert_eq!(r.code, 2, "{bad}: {r:?}");
-        assert!(r.stderr.contains("is not a duration"), "{}", r.stderr);
+        r.stderr_has("is not a duration");
     }
 }
 
@@ -472,28 +453,15 @@ fn create_account_takes_kubectls_dry_run_values() {
     for value in ["--dry-run=client", "--dry-run"] {
         let r = create(value);
         r.ok();
-        assert!(
-            r.stdout.contains("# dry run: nothing was written"),
-            "{}",
-            r.stdout
-        );
+        r.stdout_has("# dry run: nothing was written");
     }
     let r = create("--dry-run=server");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("--dry-run=server is not available for create-account"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    r.stderr_has("--dry-run=server is not available for create-account");
+    r.stderr_has("hint:");
     let r = create("--dry-run=maybe");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("[possible values: none, client, server]"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("[possible values: none, client, server]");
     assert_eq!(d.dn_of(&format!("{name}$")), None, "nothing was written");
 }
 
@@ -509,13 +477,13 @@ fn password_stdin_on_every_directory_command() {
     let a = with_user(&["new-credspec", "--account", &name]);
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     r.ok();
-    assert!(r.stdout.contains(&name), "{}", r.stdout);
+    r.stdout_has(&name);
     let a = with_user(&["check-account", &name, "-o", "json"]);
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     assert!(r.stdout.contains("\"checks\""), "{r:?}");
     assert!(!r.stderr.contains(d.admin().password), "{}", r.stderr);
     let help = gmsa_plain(&["doctor", "--help"]);
-    assert!(help.stdout.contains("--password-stdin"), "{}", help.stdout);
+    help.stdout_has("--password-stdin");
 
     // A wrong password on standard input is refused like any wrong password.
     let a = with_user(&["new-credspec", "--account", &name]);
@@ -524,18 +492,14 @@ fn password_stdin_on_every_directory_command() {
     // Nothing on standard input; and --password-stdin without --user.
     let r = run_with(&strs(&a), &dns, b"");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("no password on standard input"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("no password on standard input");
     let a = dc_args(
         &["new-credspec", "--account", &name, "--password-stdin"],
         &[],
     );
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("--user"), "{}", r.stderr);
+    r.stderr_has("--user");
 }
 
 #[test]
@@ -593,12 +557,7 @@ fn bad_directory_input_is_exit_2_with_the_fix() {
         None,
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("--server needs a scheme: ldaps://127.0.0.1"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("--server needs a scheme: ldaps://127.0.0.1");
 }
 
 #[test]
@@ -616,18 +575,10 @@ fn a_bare_user_name_is_told_to_use_user_at_domain() {
         b"",
     );
     assert_eq!(r.code, 9, "{r:?}");
-    assert!(
-        r.stderr.contains("use user@domain or DOMAIN\\user"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(&format!(
-            "--user Administrator@{}",
-            d.var("GMSA_TEST_DC_DNS_DOMAIN")
-        )),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("use user@domain or DOMAIN\\user");
+    r.stderr_has(&format!(
+        "--user Administrator@{}",
+        d.var("GMSA_TEST_DC_DNS_DOMAIN")
+    ));
     assert!(!r.stderr.contains(d.admin().password));
 }

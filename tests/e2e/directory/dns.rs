@@ -57,11 +57,7 @@ fn domain_alone_finds_the_dc_through_dns_srv_records() {
         Some(d.bob()),
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("_ldap._tcp.dc._msdcs.nodc.gmsa.test"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("_ldap._tcp.dc._msdcs.nodc.gmsa.test");
 }
 
 /// A domain with many DCs: its SRV answer does not fit in UDP, so the DNS server sends it
@@ -160,11 +156,7 @@ fn srv_answers_truncated_over_udp_are_asked_again_over_tcp() {
         Some(d.bob()),
     );
     r.fails();
-    assert!(
-        r.stderr.contains(&format!("{gone}: no A or AAAA record")),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has(&format!("{gone}: no A or AAAA record"));
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
 
@@ -186,12 +178,8 @@ fn a_dns_server_that_is_not_an_ip_address_is_refused() {
             Some(d.bob()),
         );
         r.fails();
-        assert!(
-            r.stderr.contains(&format!("invalid DNS server \"{bad}\"")),
-            "{}",
-            r.stderr
-        );
-        assert!(r.stderr.contains("IP:PORT"), "{}", r.stderr);
+        r.stderr_has(&format!("invalid DNS server \"{bad}\""));
+        r.stderr_has("IP:PORT");
     }
 }
 
