@@ -55,6 +55,15 @@ async fn versions(
     )
 }
 
+/// Whether ClusterRole `name` exists.
+async fn role_exists(client: &kube::Client, name: &str) -> bool {
+    Api::<ClusterRole>::all(client.clone())
+        .get_opt(name)
+        .await
+        .unwrap()
+        .is_some()
+}
+
 async fn setup(sas: &[&str]) -> Names {
     install_crd().await;
     Names {
@@ -220,11 +229,7 @@ async fn dry_runs_write_nothing_and_print_the_objects() {
         );
         let client = admin().await;
         assert!(
-            Api::<ClusterRole>::all(client.clone())
-                .get_opt(&n.role)
-                .await
-                .unwrap()
-                .is_none(),
+            !role_exists(&client, &n.role).await,
             "{mode} wrote the role"
         );
         let bindings: Api<RoleBinding> = Api::namespaced(client, &n.ns);
@@ -328,11 +333,7 @@ async fn remove_leaves_nothing_of_ours_and_unbind_revokes() {
     ]);
     r.ok();
     assert!(credspec(&n.spec).await.is_none());
-    assert!(Api::<ClusterRole>::all(client.clone())
-        .get_opt(&n.role)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!role_exists(&client, &n.role).await);
     let left: Vec<String> = bindings
         .list(&Default::default())
         .await
@@ -453,11 +454,7 @@ async fn bad_input_writes_nothing_and_names_the_problem() {
             "args {extra:?} wrote the credential spec"
         );
         assert!(
-            Api::<ClusterRole>::all(admin().await)
-                .get_opt(&n.role)
-                .await
-                .unwrap()
-                .is_none(),
+            !role_exists(&admin().await, &n.role).await,
             "args {extra:?} wrote the role"
         );
     }
@@ -526,11 +523,7 @@ async fn a_user_who_may_create_the_role_but_not_the_binding_gets_no_half_made_st
         "half-made: the credential spec exists"
     );
     assert!(
-        Api::<ClusterRole>::all(client.clone())
-            .get_opt(&n.role)
-            .await
-            .unwrap()
-            .is_none(),
+        !role_exists(&client, &n.role).await,
         "half-made: the role exists"
     );
     Api::<ClusterRole>::all(client.clone())

@@ -317,14 +317,15 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
 
     let (spec, role) = (unique("ca"), unique("carole"));
     add_example_credspec(&spec, &role, &ns, &["app"], &[]).ok();
-    let denied = gmsa(&[
+    let other_may_use = [
         "check-access",
         &spec,
         "--service-account",
         "other",
         "-n",
         &ns,
-    ]);
+    ];
+    let denied = gmsa(&other_may_use);
     assert_eq!(denied.code, 5, "{denied:?}");
     let want =
         format!("kubectl gmsa bind-role --cluster-role-name {role} --service-account {ns}:other");
@@ -332,15 +333,7 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
     // The hint's command line does what it says.
     let words: Vec<&str> = want.split(' ').skip(2).collect();
     gmsa(&words).ok();
-    gmsa(&[
-        "check-access",
-        &spec,
-        "--service-account",
-        "other",
-        "-n",
-        &ns,
-    ])
-    .ok();
+    gmsa(&other_may_use).ok();
 }
 
 // ---------------------------------------------------------------- item 6: kubectl's flags
