@@ -95,13 +95,7 @@ async fn without_kerberos_libraries_the_plugin_runs_and_a_kerberos_bind_fails_cl
         klist.code, 0,
         "klist started with Kerberos hidden: {klist:?}"
     );
-    assert!(
-        klist
-            .stderr
-            .contains("error while loading shared libraries"),
-        "{}",
-        klist.stderr
-    );
+    klist.stderr_has("error while loading shared libraries");
 
     let bin = bin();
     let spec_file = example("credspecs/webapp01-domain-joined.json");
@@ -136,15 +130,10 @@ async fn without_kerberos_libraries_the_plugin_runs_and_a_kerberos_bind_fails_cl
         &[],
     );
     add.ok();
-    assert!(
-        add.stdout
-            .contains(&format!("gmsacredentialspec.windows.k8s.io/{spec} created")),
-        "{}",
-        add.stdout
-    );
+    add.stdout_has(&format!("gmsacredentialspec.windows.k8s.io/{spec} created"));
     let got = gmsa(&["get", &spec, "-o", "json"]);
     got.ok();
-    assert!(got.stdout.contains(&spec), "{}", got.stdout);
+    got.stdout_has(&spec);
 
     // status: the report comes out (exit 10 is "unhealthy": this server runs no pods).
     let status = hidden(&bin, &["--kubeconfig", &kc, "status", "-o", "json"], &[]);
@@ -176,12 +165,8 @@ async fn without_kerberos_libraries_the_plugin_runs_and_a_kerberos_bind_fails_cl
     // The account does not exist: a report with a failed check, as with Kerberos installed.
     let check_exit = by_user.code;
     assert_ne!(check_exit, 8, "{by_user:?}");
-    assert!(by_user.stdout.contains("\\\\alice"), "{}", by_user.stdout);
-    assert!(
-        by_user.stdout.contains("\"check\": \"exists\""),
-        "{}",
-        by_user.stdout
-    );
+    by_user.stdout_has("\\\\alice");
+    by_user.stdout_has("\"check\": \"exists\"");
 
     // A Kerberos bind, with a good ticket: the clear error, exit 8, nothing written.
     let (_keep, cache) = gmsa_tests::dc::kinit(d.alice());
@@ -236,7 +221,7 @@ async fn without_kerberos_libraries_the_plugin_runs_and_a_kerberos_bind_fails_cl
         &cache,
     );
     assert_eq!(krb.code, check_exit, "{krb:?}");
-    assert!(krb.stdout.contains("\\\\alice"), "{}", krb.stdout);
+    krb.stdout_has("\\\\alice");
 }
 
 fn target_dir() -> PathBuf {

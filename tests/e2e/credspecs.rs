@@ -5,23 +5,11 @@ use gmsa::cluster::access::may_use;
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
-use kube::api::{Api, DynamicObject};
-use kube::core::ApiResource;
+use kube::api::Api;
 use serde_json::Value;
 
 const DOMAIN_JOINED: &str = "credspecs/webapp01-domain-joined.json";
 const AKV: &str = "credspecs/webapp01-akv-plugin.json";
-
-fn credspec_api(client: &kube::Client) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    Api::all_with(client.clone(), &ar)
-}
 
 async fn credspec(name: &str) -> Option<Value> {
     credspec_api(&admin().await)
@@ -46,6 +34,34 @@ struct Names {
     ns: String,
     spec: String,
     role: String,
+}
+
+/// The resourceVersions of the credential spec, its ClusterRole and RoleBinding `binding`.
+async fn versions(
+    n: &Names,
+    roles: &Api<ClusterRole>,
+    bindings: &Api<RoleBinding>,
+    binding: &str,
+) -> (String, Option<String>, Option<String>) {
+    (
+        rv(&credspec(&n.spec).await.unwrap()),
+        roles.get(&n.role).await.unwrap().metadata.resource_version,
+        bindings
+            .get(binding)
+            .await
+            .unwrap()
+            .metadata
+            .resource_version,
+    )
+}
+
+/// Whether ClusterRole `name` exists.
+async fn role_exists(client: &kube::Client, name: &str) -> bool {
+    Api::<ClusterRole>::all(client.clone())
+        .get_opt(name)
+        .await
+        .unwrap()
+        .is_some()
 }
 
 async fn setup(sas: &[&str]) -> Names {
@@ -82,14 +98,10 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
     let file = example(DOMAIN_JOINED);
     let r = gmsa(&add_args(&n, file.to_str().unwrap(), &["app"]));
     r.ok();
-    assert!(
-        r.stdout.contains(&format!(
-            "gmsacredentialspec.windows.k8s.io/{} created",
-            n.spec
-        )),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!(
+        "gmsacredentialspec.windows.k8s.io/{} created",
+        n.spec
+    ));
 
     let stored = credspec(&n.spec).await.expect("the resource exists");
     assert_eq!(
@@ -128,7 +140,7 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
         &n.ns,
     ]);
     ok.ok();
-    assert!(ok.stdout.contains("may use"), "{}", ok.stdout);
+    ok.stdout_has("may use");
     let denied = gmsa(&[
         "check-access",
         &n.spec,
@@ -140,13 +152,7 @@ async fn add_credspec_lets_exactly_the_bound_accounts_use_it() {
         &n.ns,
     ]);
     denied.fails();
-    assert!(
-        denied
-            .stdout
-            .contains(&format!("{}:other may NOT use", n.ns)),
-        "{}",
-        denied.stdout
-    );
+    denied.stdout_has(&format!("{}:other may NOT use", n.ns));
 }
 
 #[tokio::test]
@@ -159,16 +165,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
     let roles: Api<ClusterRole> = Api::all(client.clone());
     let bindings: Api<RoleBinding> = Api::namespaced(client.clone(), &n.ns);
     let binding_name = format!("{}-app", n.role);
-    let before = (
-        rv(&credspec(&n.spec).await.unwrap()),
-        roles.get(&n.role).await.unwrap().metadata.resource_version,
-        bindings
-            .get(&binding_name)
-            .await
-            .unwrap()
-            .metadata
-            .resource_version,
-    );
+    let before = versions(&n, &roles, &bindings, &binding_name).await;
 
     let again = gmsa(&add_args(&n, f, &["app"]));
     again.ok();
@@ -178,23 +175,14 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
         "{}",
         again.stdout
     );
-    let after = (
-        rv(&credspec(&n.spec).await.unwrap()),
-        roles.get(&n.role).await.unwrap().metadata.resource_version,
-        bindings
-            .get(&binding_name)
-            .await
-            .unwrap()
-            .metadata
-            .resource_version,
-    );
+    let after = versions(&n, &roles, &bindings, &binding_name).await;
     assert_eq!(before, after, "re-running changed a resourceVersion");
 
     let akv = example(AKV);
     let refused = gmsa(&add_args(&n, akv.to_str().unwrap(), &["app"]));
     refused.fails();
     assert_eq!(refused.code, 4, "conflict exit code");
-    assert!(refused.stderr.contains("--overwrite"), "{}", refused.stderr);
+    refused.stderr_has("--overwrite");
     assert!(
         refused.stderr.contains("HostAccountConfig"),
         "says what differs: {}",
@@ -210,7 +198,7 @@ async fn rerun_changes_nothing_and_a_different_file_needs_overwrite() {
     args.push("--overwrite");
     let updated = gmsa(&args);
     updated.ok();
-    assert!(updated.stdout.contains("configured"), "{}", updated.stdout);
+    updated.stdout_has("configured");
     assert_eq!(credspec(&n.spec).await.unwrap()["credspec"], file_json(AKV));
 }
 
@@ -241,11 +229,7 @@ async fn dry_runs_write_nothing_and_print_the_objects() {
         );
         let client = admin().await;
         assert!(
-            Api::<ClusterRole>::all(client.clone())
-                .get_opt(&n.role)
-                .await
-                .unwrap()
-                .is_none(),
+            !role_exists(&client, &n.role).await,
             "{mode} wrote the role"
         );
         let bindings: Api<RoleBinding> = Api::namespaced(client, &n.ns);
@@ -313,7 +297,7 @@ async fn remove_leaves_nothing_of_ours_and_unbind_revokes() {
         &n.ns,
     ]);
     r.ok();
-    assert!(r.stdout.contains("deleted"), "{}", r.stdout);
+    r.stdout_has("deleted");
     assert!(
         !may_use(&client, &n.ns, "web", &n.spec).await.unwrap(),
         "unbind-role revoked"
@@ -349,11 +333,7 @@ async fn remove_leaves_nothing_of_ours_and_unbind_revokes() {
     ]);
     r.ok();
     assert!(credspec(&n.spec).await.is_none());
-    assert!(Api::<ClusterRole>::all(client.clone())
-        .get_opt(&n.role)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!role_exists(&client, &n.role).await);
     let left: Vec<String> = bindings
         .list(&Default::default())
         .await
@@ -474,11 +454,7 @@ async fn bad_input_writes_nothing_and_names_the_problem() {
             "args {extra:?} wrote the credential spec"
         );
         assert!(
-            Api::<ClusterRole>::all(admin().await)
-                .get_opt(&n.role)
-                .await
-                .unwrap()
-                .is_none(),
+            !role_exists(&admin().await, &n.role).await,
             "args {extra:?} wrote the role"
         );
     }
@@ -540,23 +516,14 @@ async fn a_user_who_may_create_the_role_but_not_the_binding_gets_no_half_made_st
     let r = gmsa(&args);
     r.fails();
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("create rolebindings.rbac.authorization.k8s.io"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    r.stderr_has("create rolebindings.rbac.authorization.k8s.io");
+    r.stderr_has("nothing was changed");
     assert!(
         credspec(&n.spec).await.is_none(),
         "half-made: the credential spec exists"
     );
     assert!(
-        Api::<ClusterRole>::all(client.clone())
-            .get_opt(&n.role)
-            .await
-            .unwrap()
-            .is_none(),
+        !role_exists(&client, &n.role).await,
         "half-made: the role exists"
     );
     Api::<ClusterRole>::all(client.clone())
@@ -583,20 +550,18 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
     assert_eq!(hac["PortableCcgVersion"], "1");
 
     let planted = "Pl4nted-S3cret-Value!";
-    let r = gmsa_with_stdin(
-        &[
-            "create-secret",
-            "gmsa-user",
-            "-n",
-            &n.ns,
-            "--domain",
-            "contoso.com",
-            "--username",
-            "ccg-reader",
-            "--password-stdin",
-        ],
-        Some(&format!("{planted}\n")),
-    );
+    let create_secret = [
+        "create-secret",
+        "gmsa-user",
+        "-n",
+        &n.ns,
+        "--domain",
+        "contoso.com",
+        "--username",
+        "ccg-reader",
+        "--password-stdin",
+    ];
+    let r = gmsa_with_stdin(&create_secret, Some(&format!("{planted}\n")));
     r.ok();
     assert!(!r.stdout.contains(planted) && !r.stderr.contains(planted));
     let secret = Api::<Secret>::namespaced(admin().await, &n.ns)
@@ -609,22 +574,9 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
     assert_eq!(data["domain"].0, b"contoso.com");
 
     // -o yaml of a dry run redacts, in any encoding.
+    let dry_run = ["--dry-run=server", "--overwrite", "-o", "yaml"];
     let r = gmsa_with_stdin(
-        &[
-            "create-secret",
-            "gmsa-user",
-            "-n",
-            &n.ns,
-            "--domain",
-            "contoso.com",
-            "--username",
-            "ccg-reader",
-            "--password-stdin",
-            "--dry-run=server",
-            "--overwrite",
-            "-o",
-            "yaml",
-        ],
+        &[&create_secret[..], &dry_run].concat(),
         Some("Another-Pl4nted-Value\n"),
     );
     r.ok();
@@ -635,7 +587,7 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("REDACTED"), "{}", r.stdout);
+    r.stdout_has("REDACTED");
     // Without a terminal and without --password-stdin it refuses rather than hang.
     let r = gmsa(&[
         "create-secret",
@@ -648,5 +600,5 @@ async fn non_domain_joined_hosts_get_host_account_config_and_a_secret() {
         "u",
     ]);
     r.fails();
-    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
+    r.stderr_has("--password-stdin");
 }

@@ -2,30 +2,37 @@
 //! against what Samba's own tools read from the DC's database, `create-account` then
 //! `check-account`, and every connection and input error.
 
-use gmsa_tests::dc::{dc, gmsa_dc, unique_account, Login};
+use gmsa_tests::dc::{dc, dc_args, gmsa_dc, strs, unique_account, Login};
 use serde_json::Value;
 
-fn s(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
+mod dns;
+mod into_the_cluster;
+
+/// Run `kubectl gmsa CMD` with the DC flags, bound as `login`.
+fn on_dc(cmd: &[&str], login: Option<Login<'_>>) -> gmsa_tests::Run {
+    gmsa_dc(&strs(&dc_args(cmd, &[])), login)
 }
 
-/// Args = command + DC flags (LDAPS with the test CA) + extra.
-fn args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
-    a.extend(dc().flags());
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
+/// `new-credspec` of `account` from `server`, trusting only `ca_file` (no other DC flags).
+fn new_credspec_at(account: &str, server: &str, ca_file: &str) -> Vec<String> {
+    [
+        "new-credspec",
+        "--account",
+        account,
+        "--server",
+        server,
+        "--ca-file",
+        ca_file,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Make a gMSA straight in the DC's database (independent of our create-account; works
 /// on Samba 4.17 and 4.22): enabled, with a host/ SPN and a dNSHostName.
 fn samba_gmsa(name: &str) -> String {
     let d = dc();
-    let dn = format!("CN={name},CN=Managed Service Accounts,{}", d.base_dn());
-    d.ldbadd(&format!(
-        "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
-        name.to_lowercase()
-    ));
+    let dn = d.add_gmsa(name);
     d.ldbmodify(&format!(
         "dn: {dn}\nchangetype: modify\nreplace: msDS-GroupMSAMembership\nmsDS-GroupMSAMembership:: {}\n",
         membership_of("WebHosts")
@@ -88,7 +95,7 @@ fn new_credspec_equals_what_the_dc_holds_field_by_field() {
     let extra = unique_account("nx");
     samba_gmsa(&name);
     samba_gmsa(&extra);
-    let a = args(
+    let r = on_dc(
         &[
             "new-credspec",
             "--account",
@@ -96,9 +103,8 @@ fn new_credspec_equals_what_the_dc_holds_field_by_field() {
             "--additional-account",
             &extra,
         ],
-        &[],
+        Some(d.admin()),
     );
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
     r.ok();
     let spec: Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
     let (sid, guid, dns, netbios) = domain_facts_from_samba();
@@ -174,7 +180,7 @@ fn new_credspec_over_starttls_with_plugin_file_and_resource() {
         r.stdout
     );
     // The figures the benchmark asks for: one connection, at most 5 searches.
-    assert!(r.stderr.contains("1 connection(s)"), "{}", r.stderr);
+    r.stderr_has("1 connection(s)");
     let searches: u32 = r
         .stderr
         .split(" searches")
@@ -193,7 +199,7 @@ fn new_credspec_over_starttls_with_plugin_file_and_resource() {
     assert_eq!(hac["PluginGUID"], "{CCC2A336-D7F3-4818-A213-272B7924213E}");
     assert_eq!(hac["PluginInput"], "ObjectId=1;SecretUri=https://v/s");
 
-    let a = args(
+    let r = on_dc(
         &[
             "new-credspec",
             "--account",
@@ -203,9 +209,8 @@ fn new_credspec_over_starttls_with_plugin_file_and_resource() {
             "--credspec-name",
             "my-spec",
         ],
-        &[],
+        Some(d.bob()),
     );
-    let r = gmsa_dc(&s(&a), Some(d.bob()));
     r.ok();
     let res: Value = serde_yaml::from_str(&r.stdout).unwrap();
     assert_eq!(res["apiVersion"], "windows.k8s.io/v1");
@@ -218,8 +223,7 @@ fn new_credspec_over_starttls_with_plugin_file_and_resource() {
 }
 
 fn check_json(name: &str, login: Login<'_>) -> (i32, Value) {
-    let a = args(&["check-account", name, "-o", "json"], &[]);
-    let r = gmsa_dc(&s(&a), Some(login));
+    let r = on_dc(&["check-account", name, "-o", "json"], Some(login));
     let v: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|_| panic!("JSON from check-account\n{}\n{}", r.stdout, r.stderr));
     (r.code, v)
@@ -241,11 +245,8 @@ fn status(v: &Value, check: &str) -> String {
 fn create_account_then_check_account_round_trip() {
     let d = dc();
     let name = unique_account("rt");
-    let a = args(
-        &["create-account", &name, "--allowed-principal", "WebHosts"],
-        &[],
-    );
-    gmsa_dc(&s(&a), Some(d.admin())).ok();
+    let create = ["create-account", &name, "--allowed-principal", "WebHosts"];
+    on_dc(&create, Some(d.admin())).ok();
 
     // Independently: what Samba holds.
     let dn = d.dn_of(&format!("{name}$")).expect("the gMSA exists");
@@ -306,10 +307,10 @@ fn create_account_then_check_account_round_trip() {
     assert!(!v.to_string().contains("msDS-ManagedPassword:"), "{v}");
 
     // A second create with the same name is refused and writes nothing.
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    let r = on_dc(&create, Some(d.admin()));
     r.fails();
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.stderr.contains("taken"), "{}", r.stderr);
+    r.stderr_has("taken");
 }
 
 #[test]
@@ -317,7 +318,7 @@ fn create_account_with_a_new_group_of_hosts() {
     let d = dc();
     let name = unique_account("gr");
     let group = format!("{name}H");
-    let a = args(
+    on_dc(
         &[
             "create-account",
             &name,
@@ -326,9 +327,9 @@ fn create_account_with_a_new_group_of_hosts() {
             "--member",
             "alice",
         ],
-        &[],
-    );
-    gmsa_dc(&s(&a), Some(d.admin())).ok();
+        Some(d.admin()),
+    )
+    .ok();
     let gdn = d.dn_of(&group).expect("the group exists");
     let members = d
         .ldbsearch(&gdn, "base", "(objectClass=*)", &["member"])
@@ -351,8 +352,11 @@ fn check_account_warns_about_an_allowed_group_without_members() {
     let d = dc();
     let name = unique_account("eg");
     let group = format!("{name}E");
-    let a = args(&["create-account", &name, "--create-group", &group], &[]);
-    gmsa_dc(&s(&a), Some(d.admin())).ok();
+    on_dc(
+        &["create-account", &name, "--create-group", &group],
+        Some(d.admin()),
+    )
+    .ok();
     let gdn = d.dn_of(&group).expect("the group exists");
     let members = d
         .ldbsearch(&gdn, "base", "(objectClass=*)", &["member"])
@@ -381,7 +385,7 @@ fn check_account_warns_about_an_allowed_group_without_members() {
     assert!(!bound.starts_with("u:") && bound.contains('\\'), "{bound}");
 
     // The text report: `as DOMAIN\\Administrator` and the warning with its fix.
-    let r = gmsa_dc(&s(&args(&["check-account", &name], &[])), Some(d.admin()));
+    let r = on_dc(&["check-account", &name], Some(d.admin()));
     let first = r.stdout.lines().next().unwrap_or_default();
     assert!(
         first.contains(&format!(" as {bound}")) && !first.contains(" as u:"),
@@ -395,7 +399,7 @@ fn check_account_warns_about_an_allowed_group_without_members() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("Add-ADGroupMember"), "{}", r.stdout);
+    r.stdout_has("Add-ADGroupMember");
 
     // Once the group has a member, the check passes.
     d.ldbmodify(&format!(
@@ -410,7 +414,7 @@ fn check_account_warns_about_an_allowed_group_without_members() {
 fn create_account_dry_run_writes_nothing() {
     let d = dc();
     let name = unique_account("dr");
-    let a = args(
+    let r = on_dc(
         &[
             "create-account",
             &name,
@@ -418,23 +422,14 @@ fn create_account_dry_run_writes_nothing() {
             "WebHosts",
             "--dry-run",
         ],
-        &[],
+        Some(d.admin()),
     );
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
     r.ok();
-    assert!(
-        r.stdout.contains(&format!(
-            "dn: CN={name},CN=Managed Service Accounts,{}",
-            d.base_dn()
-        )),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("msDS-GroupMSAMembership:: "),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!(
+        "dn: CN={name},CN=Managed Service Accounts,{}",
+        d.base_dn()
+    ));
+    r.stdout_has("msDS-GroupMSAMembership:: ");
     assert!(r.stdout.contains("(A;;0xf01ff;;;S-1-5-21-"), "{}", r.stdout);
     assert_eq!(d.dn_of(&format!("{name}$")), None);
 }
@@ -480,10 +475,9 @@ fn check_account_reports_missing_spn_duplicate_name_and_disabled() {
     assert!(unique["fix"].is_string());
 
     // The text form says the same.
-    let a = args(&["check-account", &name], &[]);
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    let r = on_dc(&["check-account", &name], Some(d.admin()));
     assert_eq!(r.code, 10);
-    assert!(r.stdout.contains("FAIL  spn"), "{}", r.stdout);
+    r.stdout_has("FAIL  spn");
 }
 
 /// Regression (issue 14): a gMSA with no `msDS-GroupMSAMembership` at all (New-ADServiceAccount
@@ -532,14 +526,9 @@ fn check_account_on_a_gmsa_nobody_may_read_reports_allowed_principals() {
         assert!(v["allowed_principals"].as_array().unwrap().is_empty());
     }
     // The text form: the failing check and its fix, no error.
-    let a = args(&["check-account", &name], &[]);
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
+    let r = on_dc(&["check-account", &name], Some(d.admin()));
     assert_eq!(r.code, 10, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("FAIL  allowed-principals"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("FAIL  allowed-principals");
     assert!(
         !r.stderr.contains("failed to look up accounts"),
         "{}",
@@ -561,51 +550,35 @@ fn errors_are_clear_and_write_nothing() {
     let cases: Vec<Case<'_>> = vec![
         (
             "unknown account",
-            args(&["new-credspec", "--account", "nosuchacct1"], &[]),
+            dc_args(&["new-credspec", "--account", "nosuchacct1"], &[]),
             Some(d.admin()),
             3,
             "no gMSA named \"nosuchacct1\"",
         ),
         (
             "a user, not a gMSA",
-            args(&["new-credspec", "--account", "alice"], &[]),
+            dc_args(&["new-credspec", "--account", "alice"], &[]),
             Some(d.admin()),
             2,
             "is not a group managed service account",
         ),
         (
             "wrong password",
-            args(&["new-credspec", "--account", &name], &[]),
+            dc_args(&["new-credspec", "--account", &name], &[]),
             Some(bad_pw),
             9,
             "invalid credentials",
         ),
         (
             "untrusted certificate",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                d.ldaps().into(),
-                "--ca-file".into(),
-                d.var("GMSA_TEST_DC_OTHER_CA").into(),
-            ],
+            new_credspec_at(&name, d.ldaps(), d.var("GMSA_TEST_DC_OTHER_CA")),
             Some(d.admin()),
             6,
             "not issued by a trusted CA",
         ),
         (
             "hostname mismatch",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                "ldaps://localhost".into(),
-                "--ca-file".into(),
-                d.ca().into(),
-            ],
+            new_credspec_at(&name, "ldaps://localhost", d.ca()),
             Some(d.admin()),
             6,
             "not valid for the name \"localhost\"",
@@ -613,37 +586,21 @@ fn errors_are_clear_and_write_nothing() {
         (
             // ldap:// with --user always does StartTLS: with an untrusted CA it fails, never falls back to a plain bind.
             "no plain simple bind",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                d.ldap().into(),
-                "--ca-file".into(),
-                d.var("GMSA_TEST_DC_OTHER_CA").into(),
-            ],
+            new_credspec_at(&name, d.ldap(), d.var("GMSA_TEST_DC_OTHER_CA")),
             Some(d.admin()),
             6,
             "TLS verification failed",
         ),
         (
             "unreachable",
-            vec![
-                "new-credspec".into(),
-                "--account".into(),
-                name.clone(),
-                "--server".into(),
-                "ldaps://127.0.0.1:1".into(),
-                "--ca-file".into(),
-                d.ca().into(),
-            ],
+            new_credspec_at(&name, "ldaps://127.0.0.1:1", d.ca()),
             Some(d.admin()),
             6,
             "connection refused",
         ),
     ];
     for (what, a, login, code, text) in cases {
-        let r = gmsa_dc(&s(&a), login);
+        let r = gmsa_dc(&strs(&a), login);
         assert_eq!(r.code, code, "{what}: {}", r.stderr);
         assert!(r.stderr.contains(text), "{what}: {}", r.stderr);
         assert!(
@@ -660,12 +617,15 @@ fn errors_are_clear_and_write_nothing() {
 
     // A create-account that fails (wrong password; unknown principal) writes nothing.
     let fresh = unique_account("en");
-    let a = args(
-        &["create-account", &fresh, "--allowed-principal", "WebHosts"],
-        &[],
+    assert_eq!(
+        on_dc(
+            &["create-account", &fresh, "--allowed-principal", "WebHosts"],
+            Some(bad_pw)
+        )
+        .code,
+        9
     );
-    assert_eq!(gmsa_dc(&s(&a), Some(bad_pw)).code, 9);
-    let a = args(
+    let r = on_dc(
         &[
             "create-account",
             &fresh,
@@ -674,32 +634,30 @@ fn errors_are_clear_and_write_nothing() {
             "--allowed-principal",
             "NoSuchGroup",
         ],
-        &[],
+        Some(d.admin()),
     );
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("NoSuchGroup"), "{}", r.stderr);
+    r.stderr_has("NoSuchGroup");
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
     assert_eq!(d.dn_of(&format!("{fresh}G")), None);
 
     // Insufficient rights: a plain user may not create accounts.
-    let a = args(
+    let r = on_dc(
         &["create-account", &fresh, "--allowed-principal", "WebHosts"],
-        &[],
+        Some(d.alice()),
     );
-    let r = gmsa_dc(&s(&a), Some(d.alice()));
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(r.stderr.contains("insufficient rights"), "{}", r.stderr);
+    r.stderr_has("insufficient rights");
     assert_eq!(d.dn_of(&format!("{fresh}$")), None);
 
     // No password at all and no terminal: a clear error, nothing asked.
-    let mut a = args(&["new-credspec", "--account", &name], &[]);
+    let mut a = dc_args(&["new-credspec", "--account", &name], &[]);
     a.extend(["--user".to_string(), "x@gmsa.test".to_string()]);
-    let r = gmsa_dc(&s(&a), None);
+    let r = gmsa_dc(&strs(&a), None);
     // Missing input (exit 2), not an unusable kubeconfig (8): issue 13.
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("GMSA_LDAP_PASSWORD"), "{}", r.stderr);
-    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
+    r.stderr_has("GMSA_LDAP_PASSWORD");
+    r.stderr_has("--password-stdin");
 }
 
 #[test]
@@ -713,7 +671,7 @@ fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
         membership_of("WebHosts")
     ));
     let simple = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
+        &strs(&dc_args(&["new-credspec", "--account", &name], &[])),
         Some(d.admin()),
     );
     simple.ok();
@@ -764,7 +722,7 @@ fn kerberos_binds_sealed_and_over_tls_give_the_same_spec() {
         &none,
     );
     assert_eq!(r.code, 9, "{}", r.stderr);
-    assert!(r.stderr.contains("kinit"), "{}", r.stderr);
+    r.stderr_has("kinit");
     assert!(r.stdout.is_empty());
 }
 
@@ -793,340 +751,4 @@ fn membership_of(group: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// End to end: a credential spec read from the DC goes into the test cluster, once
-/// through `add-credspec` and once as the `-o resource` document applied as is.
-#[tokio::test]
-async fn new_credspec_from_the_dc_goes_into_the_cluster() {
-    use kube::api::{Api, DynamicObject, Patch, PatchParams};
-    use kube::core::ApiResource;
-
-    let d = dc();
-    let name = unique_account("kc");
-    samba_gmsa(&name);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(format!("{name}.json"));
-    let a = args(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "--file",
-            file.to_str().unwrap(),
-        ],
-        &[],
-    );
-    gmsa_dc(&s(&a), Some(d.admin())).ok();
-    let spec: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-
-    gmsa_tests::install_crd().await;
-    let ns = gmsa_tests::namespace(&["app"]).await;
-    let res_name = gmsa_tests::unique("dc-spec");
-    let role = gmsa_tests::unique("dc-role");
-    gmsa_tests::gmsa(&[
-        "add-credspec",
-        "--credspec-file",
-        file.to_str().unwrap(),
-        "--credspec-name",
-        &res_name,
-        "--cluster-role-name",
-        &role,
-        "-n",
-        &ns,
-        "--service-account",
-        "app",
-    ])
-    .ok();
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(gmsa_tests::admin().await, &ar);
-    let stored = serde_json::to_value(api.get(&res_name).await.unwrap()).unwrap();
-    assert_eq!(stored["credspec"], spec, "the cluster keeps every field");
-    let r = gmsa_tests::gmsa(&[
-        "check-access",
-        &res_name,
-        "-n",
-        &ns,
-        "--service-account",
-        "app",
-    ]);
-    r.ok();
-
-    // -o resource, applied as kubectl apply would (server-side apply of the document).
-    let res_name2 = gmsa_tests::unique("dc-res");
-    let a = args(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "-o",
-            "resource",
-            "--credspec-name",
-            &res_name2,
-        ],
-        &[],
-    );
-    let r = gmsa_dc(&s(&a), Some(d.admin()));
-    r.ok();
-    let doc: Value = serde_yaml::from_str(&r.stdout).unwrap();
-    api.patch(
-        &res_name2,
-        &PatchParams::apply("gmsa-tests"),
-        &Patch::Apply(&doc),
-    )
-    .await
-    .expect("the resource applies");
-    let stored = serde_json::to_value(api.get(&res_name2).await.unwrap()).unwrap();
-    assert_eq!(stored["credspec"], spec);
-}
-
-/// `--domain` alone: the DC comes from the SRV records `_ldap._tcp.dc._msdcs.<domain>`
-/// (asked of the DC's own DNS server on 127.0.0.1), and TLS and Kerberos use its name.
-#[test]
-fn domain_alone_finds_the_dc_through_dns_srv_records() {
-    let d = dc();
-    let name = unique_account("sr");
-    samba_gmsa(&name);
-    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
-    // Simple bind: StartTLS to dc1.gmsa.test, verified against the certificate's DNS name.
-    let r = gmsa_dc(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "--domain",
-            domain,
-            "--ca-file",
-            d.ca(),
-        ],
-        Some(d.bob()),
-    );
-    r.ok();
-    assert_eq!(r.stdout, by_server.stdout);
-    // Kerberos: ldap/dc1.gmsa.test from the SRV target.
-    let (_keep, cache) = gmsa_tests::dc::kinit(d.bob());
-    let r = gmsa_tests::dc::gmsa_krb(
-        &["new-credspec", "--account", &name, "--domain", domain],
-        &cache,
-    );
-    r.ok();
-    assert_eq!(r.stdout, by_server.stdout);
-    // A domain with no DC: not found, and it says where it looked.
-    let r = gmsa_dc(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "--domain",
-            "nodc.gmsa.test",
-        ],
-        Some(d.bob()),
-    );
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("_ldap._tcp.dc._msdcs.nodc.gmsa.test"),
-        "{}",
-        r.stderr
-    );
-}
-
-/// A domain with many DCs: its SRV answer does not fit in UDP, so the DNS server sends it
-/// truncated (TC bit) and it must be asked again over TCP. `--dns-server` (our own server on
-/// loopback) wins over `$GMSA_DNS_SERVER`, and every DC's address comes from that server: the
-/// best DC has no A record there, so it is passed over (never looked up elsewhere), and the
-/// next one, dc1 at 127.0.0.1, is the real Samba DC.
-#[test]
-fn srv_answers_truncated_over_udp_are_asked_again_over_tcp() {
-    use gmsa_tests::dns::{Srv, TestDns, Zone, TYPE_A, TYPE_SRV};
-    let d = dc();
-    let name = unique_account("tc");
-    samba_gmsa(&name);
-    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
-    let host = d.var("GMSA_TEST_DC_HOSTNAME").to_lowercase();
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
-    let owner = format!("_ldap._tcp.dc._msdcs.{domain}");
-    let gone = format!("gone.{domain}");
-    let srv = |priority, weight, target: &str| Srv {
-        owner: owner.clone(),
-        priority,
-        weight,
-        port: 389,
-        target: target.to_owned(),
-    };
-    let dns = TestDns::start(Zone {
-        srv: vec![
-            srv(10, 100, &format!("far.{domain}")),
-            srv(0, 50, &host),
-            srv(0, 100, &gone),
-        ],
-        a: vec![
-            (host.clone(), std::net::Ipv4Addr::LOCALHOST),
-            // Never reached: a worse priority than dc1.
-            (
-                format!("far.{domain}"),
-                std::net::Ipv4Addr::new(127, 0, 0, 9),
-            ),
-        ],
-        truncate_srv_over_udp: true,
-        glue: false,
-    });
-    let at = dns.addr.to_string();
-    let r = gmsa_dc(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "--domain",
-            domain,
-            "--ca-file",
-            d.ca(),
-            "--dns-server",
-            &at,
-        ],
-        Some(d.bob()),
-    );
-    r.ok();
-    assert_eq!(r.stdout, by_server.stdout);
-    let asked = dns.asked();
-    let srv_over = |tcp: bool| {
-        asked
-            .iter()
-            .filter(|q| q.qtype == TYPE_SRV && q.name == owner && q.tcp == tcp)
-            .collect::<Vec<_>>()
-    };
-    assert!(
-        srv_over(false).iter().all(|q| q.truncated) && !srv_over(false).is_empty(),
-        "the SRV question over UDP got a truncated answer: {asked:?}"
-    );
-    assert!(
-        srv_over(true).iter().any(|q| !q.truncated),
-        "the SRV question was asked again over TCP: {asked:?}"
-    );
-    for target in [&host, &gone] {
-        assert!(
-            asked.iter().any(|q| q.qtype == TYPE_A && &q.name == target),
-            "the address of {target} was asked of our DNS server: {asked:?}"
-        );
-    }
-
-    // Only gone.<domain>, with no address at that server: a clear error naming it.
-    let dns = TestDns::start(Zone {
-        srv: vec![srv(0, 100, &gone)],
-        truncate_srv_over_udp: true,
-        ..Default::default()
-    });
-    let r = gmsa_dc(
-        &[
-            "new-credspec",
-            "--account",
-            &name,
-            "--domain",
-            domain,
-            "--dns-server",
-            &dns.addr.to_string(),
-        ],
-        Some(d.bob()),
-    );
-    r.fails();
-    assert!(
-        r.stderr.contains(&format!("{gone}: no A or AAAA record")),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
-}
-
-/// `--dns-server` that is not an IP address: refused before anything is asked.
-#[test]
-fn a_dns_server_that_is_not_an_ip_address_is_refused() {
-    let d = dc();
-    for bad in ["dc1.gmsa.test", "127.0.0.1:0"] {
-        let r = gmsa_dc(
-            &[
-                "new-credspec",
-                "--account",
-                "whatever",
-                "--domain",
-                d.var("GMSA_TEST_DC_DNS_DOMAIN"),
-                "--dns-server",
-                bad,
-            ],
-            Some(d.bob()),
-        );
-        r.fails();
-        assert!(
-            r.stderr.contains(&format!("invalid DNS server \"{bad}\"")),
-            "{}",
-            r.stderr
-        );
-        assert!(r.stderr.contains("IP:PORT"), "{}", r.stderr);
-    }
-}
-
-/// The SRV test with nothing about the test domain in /etc/hosts or the machine's resolver:
-/// in a mount namespace whose /etc/hosts has only localhost and whose resolv.conf names a
-/// loopback address where nothing answers, the DC's SRV record and its A record both come
-/// from the DC's own DNS server ($GMSA_DNS_SERVER), for a simple bind and for Kerberos.
-#[test]
-fn domain_alone_needs_nothing_from_etc_hosts_or_the_machines_resolver() {
-    let d = dc();
-    let name = unique_account("ph");
-    samba_gmsa(&name);
-    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
-    let host = d.var("GMSA_TEST_DC_HOSTNAME").to_lowercase();
-    let by_server = gmsa_dc(
-        &s(&args(&["new-credspec", "--account", &name], &[])),
-        Some(d.bob()),
-    );
-    by_server.ok();
-    let run = |cmd: &mut std::process::Command| {
-        let o = cmd
-            .env("NO_COLOR", "1")
-            .env("GMSA_DNS_SERVER", d.var("GMSA_TEST_DC_DNS_SERVER"))
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("run unshare");
-        gmsa_tests::Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    };
-    // The namespace really knows nothing of the DC's name.
-    let (_dir, mut cmd) = gmsa_tests::dns::with_pristine_resolver(std::path::Path::new("getent"));
-    let r = run(cmd.args(["hosts", &host]));
-    assert_ne!(r.code, 0, "{host} resolves without our DNS: {}", r.stdout);
-
-    let (_dir, mut cmd) = gmsa_tests::dns::with_pristine_resolver(&gmsa_tests::bin());
-    cmd.args(["new-credspec", "--account", &name, "--domain", domain])
-        .args(["--ca-file", d.ca(), "--user", d.bob().user])
-        .env("GMSA_LDAP_PASSWORD", d.bob().password);
-    let r = run(&mut cmd);
-    r.ok();
-    assert_eq!(r.stdout, by_server.stdout);
-
-    let (_keep, cache) = gmsa_tests::dc::kinit(d.bob());
-    let (_dir, mut cmd) = gmsa_tests::dns::with_pristine_resolver(&gmsa_tests::bin());
-    cmd.args(["new-credspec", "--account", &name, "--domain", domain])
-        .env_remove("GMSA_LDAP_PASSWORD")
-        .env("KRB5_CONFIG", d.var("GMSA_TEST_DC_KRB5_CONFIG"))
-        .env("KRB5CCNAME", &cache);
-    let r = run(&mut cmd);
-    r.ok();
-    assert_eq!(r.stdout, by_server.stdout);
 }

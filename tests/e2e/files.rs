@@ -17,18 +17,13 @@ fn lint_reports_every_finding_with_its_path_and_fails_on_errors() {
     std::fs::write(&utf16, bytes).unwrap();
     let r = gmsa_plain(&["lint", utf16.to_str().unwrap()]);
     r.ok();
-    assert!(r.stdout.contains("ok"), "{}", r.stdout);
+    r.stdout_has("ok");
 
     let warn = dir.path().join("warn.json");
     std::fs::write(&warn, text.replace(",\n            {\n                \"Name\": \"webapp01\",\n                \"Scope\": \"CONTOSO\"\n            }", "")).unwrap();
     let r = gmsa_plain(&["lint", warn.to_str().unwrap()]);
     r.ok();
-    assert!(
-        r.stdout
-            .contains("warning: $.ActiveDirectoryConfig.GroupManagedServiceAccounts"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("warning: $.ActiveDirectoryConfig.GroupManagedServiceAccounts");
 
     let bad = dir.path().join("bad.json");
     std::fs::write(
@@ -50,17 +45,8 @@ fn lint_reports_every_finding_with_its_path_and_fails_on_errors() {
         "/nonexistent.json",
     ]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stdout.contains("error: $.DomainJoinConfig.Sid"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("error: $.DomainJoinConfig.MachineAccountName"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("error: $.DomainJoinConfig.Sid");
+    r.stdout_has("error: $.DomainJoinConfig.MachineAccountName");
     assert!(
         r.stderr.contains("/nonexistent.json") && r.stderr.contains("no such file"),
         "{}",
@@ -103,11 +89,7 @@ fn convert_prints_the_resource_in_yaml_and_json() {
         "Web_01",
     ]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("invalid credential spec name"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("invalid credential spec name");
 }
 
 #[test]

@@ -8,28 +8,16 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use gmsa_tests::dc::{dc, gmsa_dc, unique_account};
+use gmsa_tests::dc::{dc, dc_args, gmsa_dc, strs, unique_account};
 use gmsa_tests::proxy::{kubeconfig_via, Proxy};
 use gmsa_tests::*;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
-use kube::api::{Api, DynamicObject};
-use kube::core::ApiResource;
+use kube::api::Api;
 
 const DOMAIN_JOINED: &str = "credspecs/webapp01-domain-joined.json";
 
-fn credspecs(client: &kube::Client) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "windows.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "windows.k8s.io/v1".into(),
-        kind: "GMSACredentialSpec".into(),
-        plural: "gmsacredentialspecs".into(),
-    };
-    Api::all_with(client.clone(), &ar)
-}
-
 async fn exists_spec(name: &str) -> bool {
-    credspecs(&admin().await)
+    credspec_api(&admin().await)
         .get_opt(name)
         .await
         .unwrap()
@@ -136,10 +124,10 @@ async fn a_credspec_file_from_stdin_dev_stdin_or_a_pipe_is_read_once() {
     r.ok();
     let r = run_with(&["convert", "-", "--credspec-name", "piped"], &[], &text);
     r.ok();
-    assert!(r.stdout.contains("name: piped"), "{}", r.stdout);
+    r.stdout_has("name: piped");
     let r = run_with(&["lint", "-"], &[], &text);
     r.ok();
-    assert!(r.stdout.contains("standard input: ok"), "{}", r.stdout);
+    r.stdout_has("standard input: ok");
 
     // Nothing on standard input: a clear error, nothing written.
     let spec = unique("empty");
@@ -159,12 +147,7 @@ async fn a_credspec_file_from_stdin_dev_stdin_or_a_pipe_is_read_once() {
         b"",
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("credential spec file standard input is empty"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("credential spec file standard input is empty");
     assert!(!exists_spec(&spec).await);
 }
 
@@ -199,7 +182,7 @@ async fn new_credspec_piped_into_add_credspec() {
         ],
     );
     r.ok();
-    let stored = credspecs(&admin().await).get(&spec).await.unwrap();
+    let stored = credspec_api(&admin().await).get(&spec).await.unwrap();
     let stored = serde_json::to_value(stored).unwrap();
     assert_eq!(
         stored["credspec"]["DomainJoinConfig"]["MachineAccountName"], account,
@@ -277,20 +260,11 @@ async fn remove_credspec_finds_its_roles_by_annotation_and_spares_other_specs() 
         format!("gmsacredentialspec.windows.k8s.io/{spec_a} deleted"),
     ] {
         assert!(r.stdout.contains(&line), "says {line}: {}", r.stdout);
-        assert!(
-            dry.stdout
-                .contains(&line.replace("deleted", "deleted (server dry run)")),
-            "{}",
-            dry.stdout
-        );
+        dry.stdout_has(&line.replace("deleted", "deleted (server dry run)"));
     }
-    assert!(
-        r.stdout.contains(&format!(
+    r.stdout_has(&format!(
             "clusterrole.rbac.authorization.k8s.io/{impostor} skipped: made for credential spec {spec_b}, not {spec_a}"
-        )),
-        "{}",
-        r.stdout
-    );
+        ));
     assert!(!exists_spec(&spec_a).await);
     assert!(!exists_role(&role_a).await);
     // B keeps everything: its spec, its role (named like A's default) and its binding.
@@ -328,7 +302,6 @@ async fn remove_credspec_finds_its_roles_by_annotation_and_spares_other_specs() 
 async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant() {
     install_crd().await;
     let ns = namespace(&["app", "other"]).await;
-    let file = example(DOMAIN_JOINED);
     let missing = unique("nosuch");
     let r = gmsa(&[
         "check-access",
@@ -339,53 +312,28 @@ async fn check_access_on_a_missing_spec_is_not_found_and_a_no_says_how_to_grant(
         &ns,
     ]);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(
-        r.stderr
-            .contains(&format!("gMSA credential spec {missing} does not exist")),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has(&format!("gMSA credential spec {missing} does not exist"));
     assert!(!r.stdout.contains("may NOT"), "{}", r.stdout);
 
     let (spec, role) = (unique("ca"), unique("carole"));
-    gmsa(&[
-        "add-credspec",
-        "--credspec-file",
-        file.to_str().unwrap(),
-        "--credspec-name",
-        &spec,
-        "--cluster-role-name",
-        &role,
-        "--service-account",
-        "app",
-        "-n",
-        &ns,
-    ])
-    .ok();
-    let denied = gmsa(&[
+    add_example_credspec(&spec, &role, &ns, &["app"], &[]).ok();
+    let other_may_use = [
         "check-access",
         &spec,
         "--service-account",
         "other",
         "-n",
         &ns,
-    ]);
+    ];
+    let denied = gmsa(&other_may_use);
     assert_eq!(denied.code, 5, "{denied:?}");
     let want =
         format!("kubectl gmsa bind-role --cluster-role-name {role} --service-account {ns}:other");
-    assert!(denied.stderr.contains(&want), "{}", denied.stderr);
+    denied.stderr_has(&want);
     // The hint's command line does what it says.
     let words: Vec<&str> = want.split(' ').skip(2).collect();
     gmsa(&words).ok();
-    gmsa(&[
-        "check-access",
-        &spec,
-        "--service-account",
-        "other",
-        "-n",
-        &ns,
-    ])
-    .ok();
+    gmsa(&other_may_use).ok();
 }
 
 // ---------------------------------------------------------------- item 6: kubectl's flags
@@ -415,7 +363,7 @@ async fn request_timeout_takes_kubectl_durations() {
     for bad in ["5x", "1.5s", "m"] {
         let r = gmsa(&["check-access", &spec, "--request-timeout", bad, "-n", &ns]);
         assert_eq!(r.code, 2, "{bad}: {r:?}");
-        assert!(r.stderr.contains("is not a duration"), "{}", r.stderr);
+        r.stderr_has("is not a duration");
     }
 }
 
@@ -484,59 +432,29 @@ async fn a_kubeconfig_list_skips_missing_files_as_kubectl_does() {
 
 // ---------------------------------------------------------------- item 6: directory flags
 
-/// The DC's connection flags plus `extra`, as strings.
-fn dc_args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
-    a.extend(dc().flags());
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 #[test]
 fn create_account_takes_kubectls_dry_run_values() {
     let d = dc();
     let name = unique_account("dv");
-    for value in ["--dry-run=client", "--dry-run"] {
+    let create = |dry_run: &str| {
         let a = dc_args(
             &["create-account", &name, "--allowed-principal", "WebHosts"],
-            &[value],
+            &[dry_run],
         );
-        let r = gmsa_dc(&strs(&a), Some(d.admin()));
+        gmsa_dc(&strs(&a), Some(d.admin()))
+    };
+    for value in ["--dry-run=client", "--dry-run"] {
+        let r = create(value);
         r.ok();
-        assert!(
-            r.stdout.contains("# dry run: nothing was written"),
-            "{}",
-            r.stdout
-        );
+        r.stdout_has("# dry run: nothing was written");
     }
-    let a = dc_args(
-        &["create-account", &name, "--allowed-principal", "WebHosts"],
-        &["--dry-run=server"],
-    );
-    let r = gmsa_dc(&strs(&a), Some(d.admin()));
+    let r = create("--dry-run=server");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("--dry-run=server is not available for create-account"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
-    let a = dc_args(
-        &["create-account", &name, "--allowed-principal", "WebHosts"],
-        &["--dry-run=maybe"],
-    );
-    let r = gmsa_dc(&strs(&a), Some(d.admin()));
+    r.stderr_has("--dry-run=server is not available for create-account");
+    r.stderr_has("hint:");
+    let r = create("--dry-run=maybe");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("[possible values: none, client, server]"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("[possible values: none, client, server]");
     assert_eq!(d.dn_of(&format!("{name}$")), None, "nothing was written");
 }
 
@@ -552,13 +470,13 @@ fn password_stdin_on_every_directory_command() {
     let a = with_user(&["new-credspec", "--account", &name]);
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     r.ok();
-    assert!(r.stdout.contains(&name), "{}", r.stdout);
+    r.stdout_has(&name);
     let a = with_user(&["check-account", &name, "-o", "json"]);
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     assert!(r.stdout.contains("\"checks\""), "{r:?}");
     assert!(!r.stderr.contains(d.admin().password), "{}", r.stderr);
     let help = gmsa_plain(&["doctor", "--help"]);
-    assert!(help.stdout.contains("--password-stdin"), "{}", help.stdout);
+    help.stdout_has("--password-stdin");
 
     // A wrong password on standard input is refused like any wrong password.
     let a = with_user(&["new-credspec", "--account", &name]);
@@ -567,18 +485,14 @@ fn password_stdin_on_every_directory_command() {
     // Nothing on standard input; and --password-stdin without --user.
     let r = run_with(&strs(&a), &dns, b"");
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("no password on standard input"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("no password on standard input");
     let a = dc_args(
         &["new-credspec", "--account", &name, "--password-stdin"],
         &[],
     );
     let r = run_with(&strs(&a), &dns, password.as_bytes());
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("--user"), "{}", r.stderr);
+    r.stderr_has("--user");
 }
 
 #[test]
@@ -636,12 +550,7 @@ fn bad_directory_input_is_exit_2_with_the_fix() {
         None,
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("--server needs a scheme: ldaps://127.0.0.1"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("--server needs a scheme: ldaps://127.0.0.1");
 }
 
 #[test]
@@ -659,18 +568,10 @@ fn a_bare_user_name_is_told_to_use_user_at_domain() {
         b"",
     );
     assert_eq!(r.code, 9, "{r:?}");
-    assert!(
-        r.stderr.contains("use user@domain or DOMAIN\\user"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(&format!(
-            "--user Administrator@{}",
-            d.var("GMSA_TEST_DC_DNS_DOMAIN")
-        )),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("use user@domain or DOMAIN\\user");
+    r.stderr_has(&format!(
+        "--user Administrator@{}",
+        d.var("GMSA_TEST_DC_DNS_DOMAIN")
+    ));
     assert!(!r.stderr.contains(d.admin().password));
 }

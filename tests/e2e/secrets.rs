@@ -449,11 +449,7 @@ fn the_bind_password_never_leaves_the_environment_variable() {
             w.run.ok();
             check_run(&w, &[&managed], label);
             if label.starts_with("check-account -o json") {
-                assert!(
-                    w.run.stdout.contains("password-readable"),
-                    "{}",
-                    w.run.stdout
-                );
+                w.run.stdout_has("password-readable");
             }
         }
     } else {

@@ -7,107 +7,37 @@
 use std::process::Command;
 
 use gmsa_tests::dc::{dc, unique_account};
+use gmsa_tests::wizard::*;
 use gmsa_tests::*;
-use rexpect::session::spawn_command;
-
-fn wizard_command(cwd: &std::path::Path) -> Command {
-    let mut cmd = Command::new(bin());
-    cmd.arg("--kubeconfig")
-        .arg(&cluster().kubeconfig)
-        .arg("wizard");
-    cmd.current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    cmd
-}
-
-/// Answer a yes/no prompt once it reads keys (its cursor is hidden then): `y`, Enter.
-fn confirm(s: &mut rexpect::session::PtySession) {
-    s.exp_string("[Y/n]").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send("y\r").unwrap();
-    s.flush().unwrap();
-}
-
-/// Take the default of a yes/no prompt (Enter alone) once it reads keys.
-fn default_answer(s: &mut rexpect::session::PtySession, prompt: &str) {
-    s.exp_string(prompt).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send("\r").unwrap();
-    s.flush().unwrap();
-}
-
-/// The wizard stopped before writing: the namespace holds no role binding.
-fn assert_no_role_bindings(rt: &tokio::runtime::Runtime, ns: &str) {
-    let bindings: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> =
-        kube::Api::namespaced(rt.block_on(admin()), ns);
-    let items = rt
-        .block_on(bindings.list(&Default::default()))
-        .unwrap()
-        .items;
-    assert!(items.is_empty(), "role bindings were made: {items:?}");
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn the_wizard_ends_where_its_equivalent_command_ends() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let name = unique("wiz");
     let role = format!("{name}-role");
     // The credential spec sits in the current folder, one of the usual places.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        example("credspecs/webapp01-domain-joined.json"),
-        dir.path().join("webapp01.json"),
-    )
-    .unwrap();
-
-    let mut s = spawn_command(wizard_command(dir.path()), Some(30_000)).unwrap();
-    s.exp_string("Namespace of the workload").unwrap();
-    s.send_line(&ns).unwrap();
+    let dir = folder_with_a_credspec();
+    let mut w = Wizard::start(wizard_command(dir.path()), 30_000);
+    w.answer("Namespace of the workload", &ns);
     // The default webhook is not installed on the test cluster: decline the offer.
-    s.exp_string("Install the webhook now").unwrap();
-    s.exp_string("[Y/n]").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send("n\r").unwrap();
-    s.flush().unwrap();
-    s.exp_string("Credential spec").unwrap();
-    s.exp_string("webapp01.json").unwrap();
-    s.send_line("").unwrap(); // the file found in the current folder
-    s.exp_string("gMSA webapp01 in contoso.com").unwrap();
-    s.exp_string("Name of the GMSACredentialSpec resource")
-        .unwrap();
-    s.send_line(&name).unwrap();
-    s.exp_string("Name of the ClusterRole").unwrap();
-    s.send_line(&role).unwrap();
-    s.exp_string("Service accounts").unwrap();
-    s.send_line("app").unwrap();
-    s.exp_string("joined to the domain").unwrap();
-    confirm(&mut s);
-    s.exp_string("These objects will be applied").unwrap();
-    default_answer(&mut s, "Show the YAML");
-    s.exp_string("Apply?").unwrap();
-    confirm(&mut s);
-    s.exp_string(&format!("{ns}:app may use gmsacredentialspec/{name}"))
-        .unwrap();
-    s.exp_string("gmsaCredentialSpecName:").unwrap();
-    default_answer(&mut s, "Attach gmsacredentialspec");
-    s.exp_string("The same without questions:").unwrap();
-    let rest = s.exp_eof().unwrap();
-    let line = rest
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kubectl gmsa"))
-        .expect("the equivalent command")
-        .to_owned();
+    w.expect("Install the webhook now")
+        .expect("[Y/n]")
+        .press("n\r");
+    w.expect("Credential spec").expect("webapp01.json");
+    w.type_line(""); // the file found in the current folder
+    w.expect("gMSA webapp01 in contoso.com");
+    w.answer("Name of the GMSACredentialSpec resource", &name);
+    w.answer("Name of the ClusterRole", &role);
+    w.answer("Service accounts", "app");
+    w.yes("joined to the domain");
+    w.expect("These objects will be applied");
+    w.no("Show the YAML").yes("Apply?");
+    w.expect(&format!("{ns}:app may use gmsacredentialspec/{name}"));
+    w.expect("gmsaCredentialSpecName:");
+    w.attach_nothing();
+    let line = *command_lines(w.printed())
+        .first()
+        .expect("the equivalent command");
     assert!(
         line.contains(&format!("--credspec-name {name}"))
             && line.contains(&format!("--cluster-role-name {role}")),
@@ -121,44 +51,22 @@ fn the_wizard_ends_where_its_equivalent_command_ends() {
     if !args.contains(&"--kubeconfig") {
         cmd.arg("--kubeconfig").arg(&cluster().kubeconfig);
     }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout.matches("unchanged").count(), 3, "{stdout}");
-    assert!(rt
-        .block_on(gmsa::cluster::access::may_use(
-            &rt.block_on(admin()),
-            &ns,
-            "app",
-            &name
-        ))
-        .unwrap());
+    let r = to_run(cmd.output().unwrap());
+    r.ok();
+    assert_eq!(r.stdout.matches("unchanged").count(), 3, "{}", r.stdout);
+    assert!(may_use(&rt, &ns, "app", &name));
 }
 
 #[test]
 fn ctrl_c_at_a_prompt_writes_nothing_and_restores_the_cursor() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        example("credspecs/webapp01-domain-joined.json"),
-        dir.path().join("webapp01.json"),
-    )
-    .unwrap();
+    let (rt, ns) = namespace_with_app();
+    let dir = folder_with_a_credspec();
     let mut cmd = wizard_command(dir.path());
     cmd.arg("--no-install-webhook");
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    s.exp_string("Namespace of the workload").unwrap();
-    s.send_line(&ns).unwrap();
-    s.exp_string("Credential spec").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send_control('c').unwrap();
-    let rest = s.exp_eof().unwrap();
+    let mut w = Wizard::start(cmd, 30_000);
+    w.answer("Namespace of the workload", &ns);
+    w.expect("Credential spec");
+    let rest = w.interrupt();
     assert!(rest.contains("nothing was written"), "{rest:?}");
     assert!(
         rest.contains("\x1b[?25h"),
@@ -172,68 +80,16 @@ fn ctrl_c_at_a_prompt_writes_nothing_and_restores_the_cursor() {
 fn without_a_terminal_it_never_asks_and_names_the_missing_flags() {
     let r = gmsa(&["wizard"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("missing: --credspec-file"),
-        "{}",
-        r.stderr
-    );
-}
-
-/// A gMSA made straight in the DC's database (enabled, host/ SPN, dNSHostName).
-fn samba_gmsa(name: &str) {
-    let d = dc();
-    d.ldbadd(&format!(
-        "dn: CN={name},CN=Managed Service Accounts,{}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
-        d.base_dn(),
-        name.to_lowercase()
-    ));
-}
-
-/// Expect `text`, keeping everything the terminal showed up to it in `log`.
-fn expect(s: &mut rexpect::session::PtySession, log: &mut String, text: &str) {
-    let before = s
-        .exp_string(text)
-        .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}\nso far:\n{log}"));
-    log.push_str(&before);
-    log.push_str(text);
-}
-
-/// Press a key once the prompt reads keys (select and confirm prompts hide the cursor then).
-fn key(s: &mut rexpect::session::PtySession, k: &str) {
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send(k).unwrap();
-    s.flush().unwrap();
-}
-
-/// Run one printed command line (`kubectl gmsa ...`) with the test binary.
-fn run_printed(line: &str, cwd: &std::path::Path, password: Option<&str>) -> Run {
-    let args: Vec<&str> = line.split_whitespace().skip(2).collect();
-    let mut cmd = Command::new(bin());
-    cmd.args(&args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("GMSA_LDAP_PASSWORD")
-        .stdin(std::process::Stdio::null());
-    if let Some(p) = password {
-        cmd.env("GMSA_LDAP_PASSWORD", p);
-    }
-    let o = cmd.output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    r.stderr_has("missing: --credspec-file");
 }
 
 #[test]
 fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_commands_end() {
-    let rt = runtime();
-    rt.block_on(install_crd());
+    let (rt, ns) = namespace_with_app();
     let d = dc();
     let admin_login = d.admin();
     let account = unique_account("wz");
-    samba_gmsa(&account);
-    let ns = rt.block_on(namespace(&["app"]));
+    dc().add_gmsa(&account);
     let (wh, wh_ns) = (unique("wzwh"), unique("wzwhns"));
     // An empty folder: no credential spec file is offered, Active Directory comes first.
     let dir = tempfile::tempdir().unwrap();
@@ -241,130 +97,70 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
     cmd.args(["--webhook-name", &wh, "--webhook-namespace", &wh_ns])
         .args(["--failure-policy", "ignore", "--no-wait"])
         .env_remove("GMSA_LDAP_PASSWORD");
-    let mut s = spawn_command(cmd, Some(60_000)).unwrap();
-    let mut log = String::new();
+    let mut w = Wizard::start(cmd, 60_000);
 
-    expect(&mut s, &mut log, "Namespace of the workload");
-    s.send_line(&ns).unwrap();
-    expect(
-        &mut s,
-        &mut log,
-        &format!("Webhook {wh} in namespace {wh_ns}: not installed"),
-    );
-    expect(&mut s, &mut log, "failure policy: Fail rejects pods");
-    expect(&mut s, &mut log, "Install the webhook now");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Webhook certificates");
-    key(&mut s, "\r"); // a CA made here
-    expect(&mut s, &mut log, "Credential spec");
-    expect(&mut s, &mut log, "generate it from Active Directory");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "gMSA account name");
-    s.send_line(&account).unwrap();
-    expect(&mut s, &mut log, "Domain controller");
-    s.send_line(d.ldaps()).unwrap();
-    expect(&mut s, &mut log, "PEM file of the CA");
-    s.send_line(d.ca()).unwrap();
-    expect(&mut s, &mut log, "Bind as");
-    s.send_line(admin_login.user).unwrap();
-    expect(
-        &mut s,
-        &mut log,
-        &format!("Password of {}", admin_login.user),
-    );
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    w.answer("Namespace of the workload", &ns);
+    w.expect(&format!("Webhook {wh} in namespace {wh_ns}: not installed"));
+    w.expect("failure policy: Fail rejects pods");
+    w.yes("Install the webhook now");
+    w.expect("Webhook certificates").press("\r"); // a CA made here
+    w.expect("Credential spec")
+        .expect("generate it from Active Directory")
+        .press("\r");
+    w.answer("gMSA account name", &account);
+    w.answer("Domain controller", d.ldaps());
+    w.answer("PEM file of the CA", d.ca());
+    w.answer("Bind as", admin_login.user);
+    let password_prompt = format!("Password of {}", admin_login.user);
     // A wrong password first: the wizard says so and asks again, the other answers kept.
     let wrong = "Not-The-Password-4471";
-    s.send_line(wrong).unwrap();
-    expect(&mut s, &mut log, "Change the answers and try again?");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
+    w.expect(&password_prompt).type_secret(wrong);
+    w.yes("Change the answers and try again?");
     for prompt in [
         "gMSA account name",
         "Domain controller",
         "PEM file of the CA",
         "Bind as",
     ] {
-        expect(&mut s, &mut log, prompt);
-        s.send_line("").unwrap(); // keep the previous answer
+        w.answer(prompt, ""); // keep the previous answer
     }
-    expect(
-        &mut s,
-        &mut log,
-        &format!("Password of {}", admin_login.user),
-    );
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    s.send_line(admin_login.password).unwrap();
-    expect(&mut s, &mut log, "Lint of credential spec: no findings");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("gMSA {account} in gmsa.test (GMSATEST)"),
-    );
-    expect(&mut s, &mut log, "Name of the GMSACredentialSpec resource");
+    w.expect(&password_prompt).type_secret(admin_login.password);
+    w.expect("Lint of credential spec: no findings");
+    w.expect(&format!("gMSA {account} in gmsa.test (GMSATEST)"));
+    w.expect("Name of the GMSACredentialSpec resource");
     // The suggestion: the account in lower case.
     let suggested = account.to_lowercase();
-    expect(&mut s, &mut log, &suggested);
-    s.send_line("").unwrap();
-    expect(&mut s, &mut log, "Name of the ClusterRole");
-    s.send_line("").unwrap();
-    expect(&mut s, &mut log, "Service accounts");
-    s.send_line("app").unwrap();
-    expect(&mut s, &mut log, "joined to the domain");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "These objects will be applied");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("create MutatingWebhookConfiguration {wh}"),
-    );
-    expect(&mut s, &mut log, "Show the YAML");
-    expect(&mut s, &mut log, "[y/N]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "kind: MutatingWebhookConfiguration");
-    expect(&mut s, &mut log, "kind: GMSACredentialSpec");
-    expect(&mut s, &mut log, "Apply?");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("mutatingwebhookconfiguration.admissionregistration.k8s.io/{wh} created"),
-    );
-    expect(
-        &mut s,
-        &mut log,
-        &format!("{ns}:app may use gmsacredentialspec/{suggested}"),
-    );
-    expect(
-        &mut s,
-        &mut log,
-        &format!("gmsaCredentialSpecName: {suggested}"),
-    );
-    expect(&mut s, &mut log, "nltest /sc_verify:gmsa.test");
-    expect(&mut s, &mut log, "Attach gmsacredentialspec");
-    expect(&mut s, &mut log, "[y/N]");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "The same without questions:");
-    log.push_str(&s.exp_eof().unwrap());
+    w.answer(&suggested, "");
+    w.answer("Name of the ClusterRole", "");
+    w.answer("Service accounts", "app");
+    w.yes("joined to the domain");
+    w.expect("These objects will be applied");
+    w.expect(&format!("create MutatingWebhookConfiguration {wh}"));
+    w.expect("Show the YAML").expect("[y/N]").press("y\r");
+    w.expect("kind: MutatingWebhookConfiguration");
+    w.expect("kind: GMSACredentialSpec");
+    w.yes("Apply?");
+    w.expect(&format!(
+        "mutatingwebhookconfiguration.admissionregistration.k8s.io/{wh} created"
+    ));
+    w.expect(&format!("{ns}:app may use gmsacredentialspec/{suggested}"));
+    w.expect(&format!("gmsaCredentialSpecName: {suggested}"));
+    w.expect("nltest /sc_verify:gmsa.test");
+    w.no("Attach gmsacredentialspec");
+    w.expect(SAME_WITHOUT_QUESTIONS).finish();
     let cleanup = || {
         let _ = gmsa(&["uninstall-webhook", "--name", &wh, "-n", &wh_ns]);
     };
 
     // The password was typed at a hidden prompt: it shows nowhere.
+    let log = &w.log;
     assert!(
         !log.contains(admin_login.password),
         "the password was shown:\n{log}"
     );
     assert!(!log.contains(wrong), "the wrong password was shown:\n{log}");
-    let printed = log.split("The same without questions:").nth(1).unwrap();
-    let lines: Vec<&str> = printed
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("kubectl gmsa"))
-        .collect();
+    let printed = w.printed();
+    let lines = command_lines(printed);
     assert_eq!(
         lines.len(),
         3,
@@ -405,11 +201,7 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
         "{}",
         installed.stdout
     );
-    assert!(
-        installed.stdout.contains("certificate kept"),
-        "{}",
-        installed.stdout
-    );
+    installed.stdout_has("certificate kept");
     let generated = run_printed(lines[1], work.path(), Some(admin_login.password));
     generated.ok();
     let added = run_printed(lines[2], work.path(), None);
@@ -428,14 +220,7 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
         spec["DomainJoinConfig"]["MachineAccountName"],
         account.as_str()
     );
-    assert!(rt
-        .block_on(gmsa::cluster::access::may_use(
-            &rt.block_on(admin()),
-            &ns,
-            "app",
-            &suggested
-        ))
-        .unwrap());
+    assert!(may_use(&rt, &ns, "app", &suggested));
     // The webhook the wizard installed is the one status reports (objects present).
     let status = gmsa(&["status", "--name", &wh, "-n", &wh_ns, "-o", "json"]);
     let st: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
@@ -450,42 +235,22 @@ fn the_active_directory_path_with_the_webhook_offer_ends_where_its_equivalent_co
 
 #[test]
 fn ctrl_c_at_the_password_prompt_writes_nothing_and_shows_nothing_typed() {
-    let rt = runtime();
-    rt.block_on(install_crd());
+    let (rt, ns) = namespace_with_app();
     let d = dc();
-    let ns = rt.block_on(namespace(&["app"]));
     let dir = tempfile::tempdir().unwrap();
     let typed = "Typed-Secret-9913";
     // In a shell that survives the interrupt, to ask the terminal afterwards whether it
     // echoes again (a hidden prompt turns echo off). rexpect starts the terminal without
     // echo: turn it on first, as a user's terminal is.
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg("trap : INT; stty echo; \"$@\"; echo \"exit=$?\"; stty -a")
-        .arg("bash")
-        .arg(bin())
-        .arg("--kubeconfig")
-        .arg(&cluster().kubeconfig)
-        .args(["wizard", "-n", &ns, "--no-install-webhook"])
-        .args([
-            "--account",
-            "nobody",
-            "--server",
-            d.ldaps(),
-            "--ca-file",
-            d.ca(),
-        ])
+    let mut cmd = wizard_command(dir.path());
+    cmd.args(["-n", &ns, "--no-install-webhook", "--account", "nobody"])
+        .args(["--server", d.ldaps(), "--ca-file", d.ca()])
         .args(["--user", d.admin().user])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
         .env_remove("GMSA_LDAP_PASSWORD");
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "Password of");
-    key(&mut s, typed);
-    key(&mut s, "\x03");
-    log.push_str(&s.exp_eof().unwrap());
+    let mut w = Wizard::start(in_shell_around(&cmd, "stty echo", "stty -a"), 30_000);
+    w.expect("Password of").press(typed);
+    w.interrupt();
+    let log = &w.log;
     assert!(log.contains("nothing was written"), "{log:?}");
     assert!(log.contains("exit=130"), "{log:?}");
     assert!(!log.contains(typed), "what was typed was shown: {log:?}");
@@ -504,12 +269,7 @@ fn without_a_terminal_the_active_directory_path_names_its_missing_flags() {
     let d = dc();
     let r = gmsa(&["wizard", "--account", "WebApp01"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
-            .contains("missing: --server URL (or --domain DOMAIN)"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("missing: --server URL (or --domain DOMAIN)");
     // A bind user without $GMSA_LDAP_PASSWORD: the password is named, never asked for.
     let mut cmd = Command::new(bin());
     cmd.arg("--kubeconfig")
@@ -519,21 +279,18 @@ fn without_a_terminal_the_active_directory_path_names_its_missing_flags() {
         .env("NO_COLOR", "1")
         .env_remove("GMSA_LDAP_PASSWORD")
         .stdin(std::process::Stdio::null());
-    let o = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("missing: $GMSA_LDAP_PASSWORD"), "{stderr}");
-    assert!(o.stdout.is_empty());
+    let r = to_run(cmd.output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.stderr_has("missing: $GMSA_LDAP_PASSWORD");
+    assert!(r.stdout.is_empty());
 }
 
 #[test]
 fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_told() {
-    let rt = runtime();
-    rt.block_on(install_crd());
+    let (_rt, ns) = namespace_with_app();
     let d = dc();
     let account = unique_account("wy");
-    samba_gmsa(&account);
-    let ns = rt.block_on(namespace(&["app"]));
+    dc().add_gmsa(&account);
     let (wh, wh_ns) = (unique("wywh"), unique("wywhns"));
     let base = |extra: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = [
@@ -570,12 +327,7 @@ fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_t
             .env("NO_COLOR", "1")
             .env("GMSA_LDAP_PASSWORD", d.admin().password)
             .stdin(std::process::Stdio::null());
-        let o = cmd.output().unwrap();
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        to_run(cmd.output().unwrap())
     };
     // Not told to install: the webhook is left alone (the CRD is there, so it goes on).
     let first = run(base(&[
@@ -588,11 +340,7 @@ fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_t
         "{}",
         first.stdout
     );
-    assert!(
-        first.stderr.contains("--install-webhook installs it"),
-        "{}",
-        first.stderr
-    );
+    first.stderr_has("--install-webhook installs it");
     assert!(
         !first.stdout.contains(d.admin().password) && !first.stderr.contains(d.admin().password)
     );
@@ -605,13 +353,7 @@ fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_t
     ]));
     let result = std::panic::catch_unwind(|| {
         second.ok();
-        assert!(
-            second
-                .stdout
-                .contains(&format!("deployment.apps/{wh} -n {wh_ns} created")),
-            "{}",
-            second.stdout
-        );
+        second.stdout_has(&format!("deployment.apps/{wh} -n {wh_ns} created"));
         let printed = second
             .stdout
             .split("The same without questions:")
@@ -636,60 +378,36 @@ fn with_yes_it_generates_from_the_directory_and_installs_the_webhook_only_when_t
 
 #[test]
 fn a_pasted_credential_spec_ends_where_the_printed_add_credspec_ends() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (_rt, ns) = namespace_with_app();
     let name = unique("wzp");
     let role = format!("{name}-role");
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = wizard_command(dir.path());
-    cmd.args([
-        "-n",
+    let cmd = wizard_for_app(
+        dir.path(),
         &ns,
-        "--no-install-webhook",
-        "--service-account",
-        "app",
-    ])
-    .args(["--credspec-name", &name, "--cluster-role-name", &role]);
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "Credential spec");
-    expect(&mut s, &mut log, "paste the JSON");
-    key(&mut s, "\x1b[B"); // down: from Active Directory to paste
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Paste the credential spec JSON");
+        &["--credspec-name", &name, "--cluster-role-name", &role],
+    );
+    let mut w = Wizard::start(cmd, 30_000);
+    w.expect("Credential spec").expect("paste the JSON");
+    w.press("\x1b[B"); // down: from Active Directory to paste
+    w.press("\r");
+    w.expect("Paste the credential spec JSON");
     let sample = std::fs::read_to_string(example("credspecs/webapp01-domain-joined.json")).unwrap();
     for line in sample.lines() {
-        s.send_line(line).unwrap();
+        w.type_line(line);
     }
-    expect(&mut s, &mut log, "Lint of pasted credential spec");
-    expect(&mut s, &mut log, "gMSA webapp01 in contoso.com");
-    expect(&mut s, &mut log, "joined to the domain");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Show the YAML");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Apply?");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("{ns}:app may use gmsacredentialspec/{name}"),
-    );
-    expect(&mut s, &mut log, "Attach gmsacredentialspec");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "The same without questions:");
-    log.push_str(&s.exp_eof().unwrap());
-    let printed = log.split("The same without questions:").nth(1).unwrap();
+    w.expect("Lint of pasted credential spec");
+    w.expect("gMSA webapp01 in contoso.com");
+    w.apply_without_yaml();
+    w.expect(&format!("{ns}:app may use gmsacredentialspec/{name}"));
+    w.attach_nothing();
+    let printed = w.printed();
     assert!(
         printed.contains("# save the JSON you pasted as contoso_webapp01.json"),
         "{printed}"
     );
-    let line = printed
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kubectl gmsa"))
+    let line = *command_lines(printed)
+        .first()
         .expect("the add-credspec line");
     assert!(
         line.contains("add-credspec --credspec-file contoso_webapp01.json"),
@@ -702,71 +420,9 @@ fn a_pasted_credential_spec_ends_where_the_printed_add_credspec_ends() {
     assert_eq!(r.stdout.matches("unchanged").count(), 3, "{}", r.stdout);
 }
 
-/// `cmd` run by a shell that first runs `setup` (e.g. `stty cols 40`), survives Ctrl-C, and
-/// prints the wizard's exit status as `exit=N` once it ends.
-fn in_shell(cmd: &Command, setup: &str) -> Command {
-    let mut sh = Command::new("bash");
-    sh.arg("-c")
-        .arg(format!("trap : INT; {setup}; \"$@\"; echo \"exit=$?\""))
-        .arg("bash")
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => sh.env(k, v),
-            None => sh.env_remove(k),
-        };
-    }
-    if let Some(d) = cmd.get_current_dir() {
-        sh.current_dir(d);
-    }
-    sh
-}
-
-/// A folder holding the example credential spec, one of the usual places.
-fn folder_with_a_credspec() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        example("credspecs/webapp01-domain-joined.json"),
-        dir.path().join("webapp01.json"),
-    )
-    .unwrap();
-    dir
-}
-
-/// What the terminal shows, without its escape sequences (colours, cursor moves). rexpect
-/// hands over each byte as one char: they are decoded as UTF-8 again first.
-fn plain(text: &str) -> String {
-    let text = if text.chars().all(|c| (c as u32) < 256) {
-        let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        text.to_owned()
-    };
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for n in chars.by_ref() {
-                    if n.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-        } else if c != '\r' {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[test]
 fn n_then_enter_is_one_answer_and_the_next_menu_still_waits() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let dir = folder_with_a_credspec();
     let mut cmd = wizard_command(dir.path());
     cmd.args(["-n", &ns]).args([
@@ -775,49 +431,44 @@ fn n_then_enter_is_one_answer_and_the_next_menu_still_waits() {
         "--webhook-namespace",
         &unique("wzqns"),
     ]);
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    let mut log = String::new();
+    let mut w = Wizard::start(cmd, 30_000);
     // Regression: a one-key Confirm took `n` and left the Enter to the next menu, which
     // picked its first entry (the webapp01.json found in the folder).
-    expect(&mut s, &mut log, "Install the webhook now");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "n\r");
-    expect(&mut s, &mut log, "Credential spec");
-    expect(&mut s, &mut log, "another file...");
+    w.expect("Install the webhook now")
+        .expect("[Y/n]")
+        .press("n\r");
+    w.expect("Credential spec").expect("another file...");
     // The menu waits: down once (to Active Directory) and Enter picks that, not the file.
-    key(&mut s, "\x1b[B");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "gMSA account name");
-    assert!(!log.contains("Lint of"), "the file was picked:\n{log}");
+    w.press("\x1b[B").press("\r");
+    w.expect("gMSA account name");
     assert!(
-        !plain(&log).contains("Install the webhook now (at the end, after the preview)? yes"),
-        "{log}"
+        !w.log.contains("Lint of"),
+        "the file was picked:\n{}",
+        w.log
     );
-    key(&mut s, "\x03");
-    log.push_str(&s.exp_eof().unwrap());
-    assert!(log.contains("nothing was written"), "{log}");
+    assert!(
+        !plain(&w.log).contains("Install the webhook now (at the end, after the preview)? yes"),
+        "{}",
+        w.log
+    );
+    w.interrupt();
+    assert!(w.log.contains("nothing was written"), "{}", w.log);
     assert_no_role_bindings(&rt, &ns);
 }
 
 #[test]
 fn ctrl_c_at_a_text_prompt_says_so_on_its_own_line_and_exits_130() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let dir = folder_with_a_credspec();
     let mut cmd = wizard_command(dir.path());
     cmd.args(["-n", &ns, "--no-install-webhook"]);
-    let mut s = spawn_command(in_shell(&cmd, "true"), Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "Credential spec");
-    expect(&mut s, &mut log, "another file...");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Name of the GMSACredentialSpec resource");
-    key(&mut s, "half-typed");
-    key(&mut s, "\x03");
-    log.push_str(&s.exp_eof().unwrap());
-    assert!(log.contains("exit=130"), "{log:?}");
-    let shown = plain(&log);
+    let mut w = Wizard::start(in_shell(&cmd, "true"), 30_000);
+    w.expect("Credential spec").pick_the_file_found();
+    w.expect("Name of the GMSACredentialSpec resource")
+        .press("half-typed");
+    w.interrupt();
+    assert!(w.log.contains("exit=130"), "{:?}", w.log);
+    let shown = plain(&w.log);
     assert!(
         shown
             .lines()
@@ -830,9 +481,7 @@ fn ctrl_c_at_a_text_prompt_says_so_on_its_own_line_and_exits_130() {
 
 #[test]
 fn an_invalid_answer_is_asked_again_in_place_and_the_preview_is_one_line_per_object() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let name = unique("wzv");
     let role = format!("{name}-role");
     let dir = folder_with_a_credspec();
@@ -843,26 +492,18 @@ fn an_invalid_answer_is_asked_again_in_place_and_the_preview_is_one_line_per_obj
         "--cluster-role-name",
         &role,
     ]);
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "another file...");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "gMSA webapp01 in contoso.com");
-    expect(&mut s, &mut log, "Service accounts");
+    let mut w = Wizard::start(cmd, 30_000);
+    w.pick_the_file_found();
+    w.expect("gMSA webapp01 in contoso.com");
     // `App` is not a DNS-1123 name: said at once, and the same question comes back.
-    s.send_line("App").unwrap();
-    expect(&mut s, &mut log, "invalid service account name");
-    expect(&mut s, &mut log, "Service accounts");
-    s.send_line("app").unwrap();
-    expect(&mut s, &mut log, "joined to the domain");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "These objects will be applied");
-    expect(&mut s, &mut log, "Show the YAML");
-    expect(&mut s, &mut log, "[y/N]");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Apply?");
-    let preview = plain(&log);
+    w.answer("Service accounts", "App");
+    w.expect("invalid service account name");
+    w.answer("Service accounts", "app");
+    w.yes("joined to the domain");
+    w.expect("These objects will be applied");
+    w.no("Show the YAML");
+    w.expect("Apply?");
+    let preview = plain(&w.log);
     let preview = preview
         .split("These objects will be applied:")
         .nth(1)
@@ -886,36 +527,20 @@ fn an_invalid_answer_is_asked_again_in_place_and_the_preview_is_one_line_per_obj
         !preview.contains("kind: "),
         "YAML shown unasked:\n{preview}"
     );
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("{ns}:app may use gmsacredentialspec/{name}"),
-    );
-    expect(&mut s, &mut log, "Attach gmsacredentialspec");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "The same without questions:");
-    log.push_str(&s.exp_eof().unwrap());
+    w.expect("[Y/n]").press("y\r");
+    w.expect(&format!("{ns}:app may use gmsacredentialspec/{name}"));
+    w.attach_nothing();
     assert!(
-        log.contains(&format!("--service-account app -n {ns}")),
-        "{log}"
+        w.log.contains(&format!("--service-account app -n {ns}")),
+        "{}",
+        w.log
     );
-    assert!(rt
-        .block_on(gmsa::cluster::access::may_use(
-            &rt.block_on(admin()),
-            &ns,
-            "app",
-            &name
-        ))
-        .unwrap());
+    assert!(may_use(&rt, &ns, "app", &name));
 }
 
 #[test]
 fn long_lines_wrap_to_a_narrow_terminal_at_word_boundaries() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (_rt, ns) = namespace_with_app();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = wizard_command(dir.path());
     // Names short enough for 40 columns (a word longer than the line cannot stay whole).
@@ -926,12 +551,9 @@ fn long_lines_wrap_to_a_narrow_terminal_at_word_boundaries() {
         "--webhook-namespace",
         &format!("wn{id}"),
     ]);
-    let mut s = spawn_command(in_shell(&cmd, "stty cols 40 rows 60"), Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "\x03");
-    log.push_str(&s.exp_eof().unwrap());
-    let shown = plain(&log);
+    let mut w = Wizard::start(in_shell(&cmd, "stty cols 40 rows 60"), 30_000);
+    w.expect("[Y/n]").interrupt();
+    let shown = plain(&w.log);
     let until_prompt = shown.split("[Y/n]").next().unwrap();
     for line in until_prompt.lines() {
         assert!(
@@ -957,9 +579,7 @@ fn long_lines_wrap_to_a_narrow_terminal_at_word_boundaries() {
 
 #[test]
 fn with_no_rights_it_stops_before_asking_and_names_what_is_missing() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (_rt, ns) = namespace_with_app();
     let dir = folder_with_a_credspec();
     // A user of its own, bound to nothing.
     let kubeconfig = kubeconfig_as(&unique("nobody"), dir.path());
@@ -970,8 +590,7 @@ fn with_no_rights_it_stops_before_asking_and_names_what_is_missing() {
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .env("TERM", "xterm");
-    let mut s = spawn_command(in_shell(&cmd, "true"), Some(30_000)).unwrap();
-    let log = s.exp_eof().unwrap();
+    let log = Wizard::start(in_shell(&cmd, "true"), 30_000).finish();
     assert!(log.contains("exit=5"), "{log}");
     assert!(
         log.contains("may write none of what the wizard makes"),
@@ -989,9 +608,7 @@ fn with_no_rights_it_stops_before_asking_and_names_what_is_missing() {
 #[test]
 fn the_wizard_offers_attach_and_the_deployment_then_runs_as_the_gmsa() {
     use k8s_openapi::api::apps::v1::Deployment;
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let name = unique("wza");
     let dir = folder_with_a_credspec();
     let deployments: kube::Api<Deployment> = kube::Api::namespaced(rt.block_on(admin()), &ns);
@@ -1008,48 +625,21 @@ fn the_wizard_offers_attach_and_the_deployment_then_runs_as_the_gmsa() {
     .unwrap();
     rt.block_on(deployments.create(&Default::default(), &web))
         .unwrap();
-    let mut cmd = wizard_command(dir.path());
-    cmd.args([
-        "-n",
-        &ns,
-        "--no-install-webhook",
-        "--service-account",
-        "app",
-    ])
-    .args(["--credspec-name", &name]);
-    let mut s = spawn_command(cmd, Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "another file...");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Name of the ClusterRole");
-    s.send_line("").unwrap();
-    expect(&mut s, &mut log, "joined to the domain");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Show the YAML");
-    expect(&mut s, &mut log, "[y/N]");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Apply?");
-    expect(&mut s, &mut log, "[Y/n]");
-    key(&mut s, "y\r");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("Attach gmsacredentialspec/{name} to a workload in namespace {ns}"),
-    );
-    expect(&mut s, &mut log, "[y/N]");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "deployment/web");
-    expect(&mut s, &mut log, "another (type KIND/NAME)...");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Attaching to deployment/web will:");
-    expect(
-        &mut s,
-        &mut log,
-        &format!("configure Deployment web -n {ns}"),
-    );
-    expect(&mut s, &mut log, "Attach?");
-    expect(&mut s, &mut log, "[Y/n]");
+    let cmd = wizard_for_app(dir.path(), &ns, &["--credspec-name", &name]);
+    let mut w = Wizard::start(cmd, 30_000);
+    w.pick_the_file_found();
+    w.answer("Name of the ClusterRole", "");
+    w.apply_without_yaml();
+    w.expect(&format!(
+        "Attach gmsacredentialspec/{name} to a workload in namespace {ns}"
+    ))
+    .expect("[y/N]")
+    .press("y\r");
+    w.expect("deployment/web");
+    w.expect("another (type KIND/NAME)...").press("\r");
+    w.expect("Attaching to deployment/web will:");
+    w.expect(&format!("configure Deployment web -n {ns}"));
+    w.expect("Attach?").expect("[Y/n]");
     // Nothing is attached before the answer (the preview was a server dry run).
     let before = rt.block_on(deployments.get("web")).unwrap();
     let before = before.spec.unwrap().template.spec.unwrap();
@@ -1060,19 +650,11 @@ fn the_wizard_offers_attach_and_the_deployment_then_runs_as_the_gmsa() {
             .is_none(),
         "attached before the answer"
     );
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "The same without questions:");
-    log.push_str(&s.exp_eof().unwrap());
+    w.press("y\r").expect(SAME_WITHOUT_QUESTIONS).finish();
 
     let d = rt.block_on(deployments.get("web")).unwrap();
     let pod = d.spec.unwrap().template.spec.unwrap();
-    assert_eq!(
-        pod.security_context
-            .and_then(|c| c.windows_options)
-            .and_then(|w| w.gmsa_credential_spec_name)
-            .as_deref(),
-        Some(name.as_str())
-    );
+    assert_eq!(credspec_of(&pod), Some(name.as_str()));
     assert_eq!(
         pod.node_selector
             .unwrap_or_default()
@@ -1081,11 +663,10 @@ fn the_wizard_offers_attach_and_the_deployment_then_runs_as_the_gmsa() {
         Some("windows")
     );
     // The printed attach line, run now, changes nothing.
-    let printed = log.split("The same without questions:").nth(1).unwrap();
-    let line = printed
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kubectl gmsa") && l.contains(" attach "))
+    let printed = w.printed();
+    let line = command_lines(printed)
+        .into_iter()
+        .find(|l| l.contains(" attach "))
         .unwrap_or_else(|| panic!("no attach line:\n{printed}"));
     assert!(
         line.contains(&format!(
@@ -1097,16 +678,14 @@ fn the_wizard_offers_attach_and_the_deployment_then_runs_as_the_gmsa() {
     assert!(line.contains("--kubeconfig"), "{line}");
     let again = run_printed(line, dir.path(), None);
     again.ok();
-    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    again.stdout_has("unchanged");
     assert!(!again.stdout.contains("configured"), "{}", again.stdout);
 }
 
 #[test]
 fn with_yes_and_attach_it_attaches_without_asking() {
     use k8s_openapi::api::apps::v1::StatefulSet;
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let name = unique("wzy");
     let sets: kube::Api<StatefulSet> = kube::Api::namespaced(rt.block_on(admin()), &ns);
     let db: StatefulSet = serde_json::from_value(serde_json::json!({
@@ -1123,7 +702,7 @@ fn with_yes_and_attach_it_attaches_without_asking() {
     .unwrap();
     rt.block_on(sets.create(&Default::default(), &db)).unwrap();
     let file = example("credspecs/webapp01-domain-joined.json");
-    let r = gmsa(&[
+    let yes_attach = [
         "wizard",
         "--yes",
         "-n",
@@ -1135,53 +714,20 @@ fn with_yes_and_attach_it_attaches_without_asking() {
         &name,
         "--attach",
         "statefulset/db",
-    ]);
+    ];
+    let r = gmsa(&yes_attach);
     r.ok();
-    assert!(
-        r.stdout.contains(&format!(
-            "attach statefulset/db --credspec-name {name} -n {ns} --bind"
-        )),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has(&format!(
+        "attach statefulset/db --credspec-name {name} -n {ns} --bind"
+    ));
     let got = rt.block_on(sets.get("db")).unwrap();
     let pod = got.spec.unwrap().template.spec.unwrap();
-    assert_eq!(
-        pod.security_context
-            .and_then(|c| c.windows_options)
-            .and_then(|w| w.gmsa_credential_spec_name)
-            .as_deref(),
-        Some(name.as_str())
-    );
+    assert_eq!(credspec_of(&pod), Some(name.as_str()));
     // Run again: the preview says every object is unchanged, and so does attach.
-    let again = gmsa(&[
-        "wizard",
-        "--yes",
-        "-n",
-        &ns,
-        "--no-install-webhook",
-        "--credspec-file",
-        file.to_str().unwrap(),
-        "--credspec-name",
-        &name,
-        "--attach",
-        "statefulset/db",
-    ]);
+    let again = gmsa(&yes_attach);
     again.ok();
-    assert!(
-        again
-            .stderr
-            .contains(&format!("unchanged GMSACredentialSpec {name}")),
-        "{}",
-        again.stderr
-    );
-    assert!(
-        again
-            .stdout
-            .contains(&format!("statefulset.apps/db -n {ns} unchanged")),
-        "{}",
-        again.stdout
-    );
+    again.stderr_has(&format!("unchanged GMSACredentialSpec {name}"));
+    again.stdout_has(&format!("statefulset.apps/db -n {ns} unchanged"));
     // A bad --attach is refused before anything is read or written.
     let bad = gmsa(&[
         "wizard",
@@ -1194,62 +740,37 @@ fn with_yes_and_attach_it_attaches_without_asking() {
         "pod/web",
     ]);
     assert_eq!(bad.code, 2, "{bad:?}");
-    assert!(bad.stderr.contains("invalid --attach"), "{}", bad.stderr);
+    bad.stderr_has("invalid --attach");
 }
 
 #[test]
 fn a_workload_that_does_not_exist_is_said_at_once_and_another_is_asked_for() {
-    let rt = runtime();
-    rt.block_on(install_crd());
-    let ns = rt.block_on(namespace(&["app"]));
+    let (rt, ns) = namespace_with_app();
     let name = unique("wzw");
     let dir = folder_with_a_credspec();
-    let mut cmd = wizard_command(dir.path());
-    cmd.args([
-        "-n",
+    let cmd = wizard_for_app(
+        dir.path(),
         &ns,
-        "--no-install-webhook",
-        "--service-account",
-        "app",
-    ])
-    .args(["--credspec-name", &name, "--cluster-role-name", &name]);
-    let mut s = spawn_command(in_shell(&cmd, "true"), Some(30_000)).unwrap();
-    let mut log = String::new();
-    expect(&mut s, &mut log, "another file...");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "joined to the domain");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Show the YAML");
-    key(&mut s, "\r");
-    expect(&mut s, &mut log, "Apply?");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Attach gmsacredentialspec");
-    key(&mut s, "y\r");
+        &["--credspec-name", &name, "--cluster-role-name", &name],
+    );
+    let mut w = Wizard::start(in_shell(&cmd, "true"), 30_000);
+    w.pick_the_file_found();
+    w.apply_without_yaml();
+    w.expect("Attach gmsacredentialspec").press("y\r");
     // No workload in the namespace: the kind and name are typed, and checked.
-    expect(&mut s, &mut log, "no deployment, statefulset or daemonset");
-    expect(&mut s, &mut log, "Workload (deployment/NAME");
-    s.send_line("web").unwrap();
-    expect(&mut s, &mut log, "is not KIND/NAME");
-    s.send_line("deployment/nope").unwrap();
-    expect(&mut s, &mut log, "deployment/nope does not exist");
-    expect(&mut s, &mut log, "Choose another workload?");
-    key(&mut s, "y\r");
-    expect(&mut s, &mut log, "Workload (deployment/NAME");
-    key(&mut s, "\x03");
-    log.push_str(&s.exp_eof().unwrap());
+    w.expect("no deployment, statefulset or daemonset");
+    w.answer("Workload (deployment/NAME", "web");
+    w.answer("is not KIND/NAME", "deployment/nope");
+    w.expect("deployment/nope does not exist");
+    w.expect("Choose another workload?").press("y\r");
+    w.expect("Workload (deployment/NAME").interrupt();
+    let log = &w.log;
     assert!(log.contains("exit=130"), "{log}");
     // The credential spec was added before: Ctrl-C says that it stays.
     assert!(
-        plain(&log).lines().any(|l| l.trim_end()
+        plain(log).lines().any(|l| l.trim_end()
             == "interrupted; what was applied above stays; nothing more was written"),
         "{log}"
     );
-    assert!(rt
-        .block_on(gmsa::cluster::access::may_use(
-            &rt.block_on(admin()),
-            &ns,
-            "app",
-            &name
-        ))
-        .unwrap());
+    assert!(may_use(&rt, &ns, "app", &name));
 }

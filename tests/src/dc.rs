@@ -150,6 +150,18 @@ impl TestDc {
         self.ldb_tool("ldbmodify", ldif)
     }
 
+    /// Make gMSA `name` straight in the database (enabled, with a host/ SPN and a
+    /// dNSHostName; independent of our create-account) and return its DN.
+    pub fn add_gmsa(&self, name: &str) -> String {
+        let dn = format!("CN={name},CN=Managed Service Accounts,{}", self.base_dn());
+        self.ldbadd(&format!(
+            "dn: {dn}\nobjectClass: msDS-GroupManagedServiceAccount\nsAMAccountName: {name}$\ndNSHostName: {}.gmsa.test\nuserAccountControl: 4096\nmsDS-ManagedPasswordInterval: 30\nservicePrincipalName: host/{name}\n",
+            name.to_lowercase()
+        ));
+        dn
+    }
+
+    /// Add entries to sam.ldb directly (LDIF).
     pub fn ldbadd(&self, ldif: &str) {
         self.ldb_tool("ldbadd", ldif)
     }
@@ -198,6 +210,19 @@ impl TestDc {
         .next()
         .and_then(|e| e.get("dn").and_then(|v| v.first().cloned()))
     }
+}
+
+/// `CMD`, then the DC's connection flags (LDAPS with the test CA), then `extra`.
+pub fn dc_args(cmd: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = cmd.iter().map(|x| x.to_string()).collect();
+    a.extend(dc().flags());
+    a.extend(extra.iter().map(|x| x.to_string()));
+    a
+}
+
+/// The strings of `v` as `&str`s, for the `&[&str]` that the runners take.
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 /// Start (or join) the test DC. Set `GMSA_TEST_DC_DIR` to choose its folder.

@@ -8,6 +8,7 @@ pub mod krew;
 pub mod layout;
 pub mod proxy;
 pub mod webhook;
+pub mod wizard;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -366,6 +367,18 @@ pub fn add_example_credspec(
     }
     a.extend_from_slice(more);
     gmsa(&a)
+}
+
+/// The GMSACredentialSpec resources of the cluster `client` talks to.
+pub fn credspec_api(client: &Client) -> Api<kube::api::DynamicObject> {
+    let ar = kube::core::ApiResource {
+        group: "windows.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "windows.k8s.io/v1".into(),
+        kind: "GMSACredentialSpec".into(),
+        plural: "gmsacredentialspecs".into(),
+    };
+    Api::all_with(client.clone(), &ar)
 }
 
 /// Path of a file under `examples/`.
