@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 #[path = "common/module_dir.rs"]
 mod module_dir;
+use module_dir::target_dir;
 
 use gmsa_tests::dc::dc;
 use gmsa_tests::{cluster, workspace_root};
@@ -19,16 +20,6 @@ struct Setup {
     module_dir: PathBuf,
     namespace: String,
     python: PathBuf,
-}
-
-fn target_dir() -> PathBuf {
-    // target/<profile>/deps/abi-xxxx -> target/<profile>
-    std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .to_path_buf()
 }
 
 fn cargo_build(package: &str) {

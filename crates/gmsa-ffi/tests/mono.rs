@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 #[path = "common/module_dir.rs"]
 mod module_dir;
+use module_dir::target_dir;
 
 use gmsa_tests::dc::dc;
 use gmsa_tests::{cluster, workspace_root};
@@ -57,15 +58,6 @@ fn mcs(out: &Path, sources: &[&Path], library: bool) -> Result<(), String> {
             String::from_utf8_lossy(&o.stderr)
         ))
     }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .to_path_buf()
 }
 
 /// The built library, copied into a module-like folder (bin/linux-x64/libgmsa_ffi.so).

@@ -8,6 +8,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// The profile folder of this build: target/<profile>/deps/<test-binary> -> target/<profile>.
+pub fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf()
+}
+
 /// `target/<profile>/ffi-test-modules/<suite>`: created if missing, reused otherwise.
 pub fn module_dir(target_dir: &Path, suite: &str) -> PathBuf {
     let dir = target_dir.join("ffi-test-modules").join(suite);

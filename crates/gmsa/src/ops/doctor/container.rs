@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, AttachParams, ListParams};
+use kube::api::{Api, AttachParams};
 use tokio::io::AsyncReadExt;
 
 use super::incontainer::{interpret, probes};
@@ -57,23 +57,7 @@ async fn pods(cluster: &Cluster, w: &Workload) -> crate::error::Result<Vec<Pod>>
             .map(|p| p.into_iter().collect())
             .map_err(|e| cluster::classify(e).context("read the pod"));
     }
-    let labels = w.object["spec"]["selector"]["matchLabels"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    if labels.is_empty() {
-        return Ok(vec![]);
-    }
-    let sel = labels
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-        .collect::<Vec<_>>()
-        .join(",");
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &w.namespace);
-    api.list(&ListParams::default().labels(&sel))
-        .await
-        .map(|l| l.items)
-        .map_err(|e| cluster::classify(e).context("list pods"))
+    w.selected_pods(cluster).await
 }
 
 /// One pod: running, on a Windows node, then every probe.

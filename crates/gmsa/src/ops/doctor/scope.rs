@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use futures::future::join_all;
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::ApiResource;
 use serde::{Deserialize, Serialize};
@@ -179,6 +179,28 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The pods its `spec.selector.matchLabels` selects in its namespace (none without
+    /// labels). A Pod's own pod is not looked up here: each caller reads it as it needs.
+    pub async fn selected_pods(&self, cluster: &Cluster) -> Result<Vec<Pod>> {
+        let labels = self.object["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        if labels.is_empty() {
+            return Ok(vec![]);
+        }
+        let sel = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &self.namespace);
+        api.list(&ListParams::default().labels(&sel))
+            .await
+            .map(|l| l.items)
+            .map_err(|e| cluster::classify(e).context("list pods"))
+    }
+
     /// `deployment/shop/web`.
     pub fn subject(&self) -> String {
         format!("{}/{}/{}", self.kind.word(), self.namespace, self.name)

@@ -495,28 +495,12 @@ pub fn events_check(subject: &str, events: &[Event]) -> Check {
 }
 
 async fn pods_of(cluster: &Cluster, w: &Workload) -> crate::error::Result<Vec<Pod>> {
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &w.namespace);
     if w.kind == WorkloadKind::Pod {
         return Ok(serde_json::from_value(w.object.clone())
             .into_iter()
             .collect());
     }
-    let labels = w.object["spec"]["selector"]["matchLabels"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    if labels.is_empty() {
-        return Ok(vec![]);
-    }
-    let sel = labels
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-        .collect::<Vec<_>>()
-        .join(",");
-    api.list(&ListParams::default().labels(&sel))
-        .await
-        .map(|l| l.items)
-        .map_err(|e| cluster::classify(e).context("list pods"))
+    w.selected_pods(cluster).await
 }
 
 async fn events_of(cluster: &Cluster, w: &Workload) -> crate::error::Result<Vec<Event>> {
