@@ -281,19 +281,28 @@ kdc_ready() {
     return $rc
 }
 
+# Starts samba and waits until LDAPS answers. Returns 1 when samba exits first (START_FAILURE
+# says which) or after READY_TIMEOUT seconds.
 start_samba() {
-    local dir=$1 i
+    local dir=$1 pid deadline=$((SECONDS + READY_TIMEOUT))
     : >"$dir/samba.out"
     (cd "$dir" && exec setsid samba -s "$dir/samba/etc/smb.conf" -M single --foreground --no-process-group \
         </dev/null >>"$dir/samba.out" 2>&1 8>&- 9>&-) &
-    printf '%s\n' "$!" >"$dir/samba.pid"
-    for ((i = 0; i < READY_TIMEOUT * 4; i++)); do
-        samba_pid "$dir" >/dev/null || break
+    pid=$!
+    printf '%s\n' "$pid" >"$dir/samba.pid"
+    # Alive? (Not samba_pid: until the subshell has run `cd`, the child's working
+    # directory is still ours, and on a busy machine the first check comes before that.)
+    while pid_alive "$pid"; do
         if ldaps_ready "$dir"; then
             return 0
         fi
+        if ((SECONDS >= deadline)); then
+            START_FAILURE="samba did not become ready within ${READY_TIMEOUT}s"
+            return 1
+        fi
         sleep 0.25
     done
+    START_FAILURE="samba exited before it became ready"
     return 1
 }
 
@@ -447,7 +456,7 @@ cmd_ensure() {
     if ! start_samba "$dir"; then
         tail -n 40 "$dir/samba.out" >&2
         stop_samba "$dir"
-        die "samba did not become ready within ${READY_TIMEOUT}s (log: $dir/samba.out)"
+        die "$START_FAILURE (log: $dir/samba.out)"
     fi
     if [[ ! -f $dir/spn-updated ]]; then
         # The DC's ldap/<fqdn> SPNs; normally added by the dnsupdate service.
