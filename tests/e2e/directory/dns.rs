@@ -1,7 +1,7 @@
 //! Finding the domain controller through DNS: `--domain` alone follows the SRV records
 //! (asked of the DC's own DNS server, or of the tests' DNS server that truncates over UDP),
 //! refuses a DNS server that is not an address, and needs nothing from /etc/hosts or the
-//! machine's resolver.
+//! machine's resolver; the wizard's `--dns-server` is asked too.
 
 use super::*;
 
@@ -228,4 +228,67 @@ fn domain_alone_needs_nothing_from_etc_hosts_or_the_machines_resolver() {
     let r = run(&mut cmd);
     r.ok();
     assert_eq!(r.stdout, by_server.stdout);
+}
+
+/// The wizard's `--dns-server` (its directory flags are new-credspec's): the DCs of
+/// `--domain` come from the DNS server it names (ours, on loopback, which wins over
+/// `$GMSA_DNS_SERVER`), and the printed equivalent commands carry the flag.
+#[test]
+fn the_wizard_asks_the_dns_server_it_is_given() {
+    use gmsa_tests::dns::{Srv, TestDns, Zone, TYPE_SRV};
+    let (_rt, ns) = gmsa_tests::wizard::namespace_with_app();
+    let d = dc();
+    let (name, _) = gmsa_and_its_spec("wd");
+    let domain = d.var("GMSA_TEST_DC_DNS_DOMAIN");
+    let host = d.var("GMSA_TEST_DC_HOSTNAME").to_lowercase();
+    let owner = format!("_ldap._tcp.dc._msdcs.{domain}");
+    let dns = TestDns::start(Zone {
+        srv: vec![Srv {
+            owner: owner.clone(),
+            priority: 0,
+            weight: 100,
+            port: 389,
+            target: host.clone(),
+        }],
+        a: vec![(host, std::net::Ipv4Addr::LOCALHOST)],
+        ..Default::default()
+    });
+    let at = dns.addr.to_string();
+    let credspec = gmsa_tests::unique("wd");
+    let kubeconfig = gmsa_tests::cluster().kubeconfig.display().to_string();
+    let r = gmsa_dc(
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "wizard",
+            "--yes",
+            "-n",
+            &ns,
+            "--service-account",
+            "app",
+            "--account",
+            &name,
+            "--domain",
+            domain,
+            "--dns-server",
+            &at,
+            "--ca-file",
+            d.ca(),
+            "--credspec-name",
+            &credspec,
+        ],
+        Some(d.bob()),
+    );
+    r.ok();
+    r.stdout_has(&format!("--dns-server {at}"));
+    r.stdout_has(&format!(
+        "gmsacredentialspec.windows.k8s.io/{credspec} created"
+    ));
+    assert!(
+        dns.asked()
+            .iter()
+            .any(|q| q.qtype == TYPE_SRV && q.name == owner),
+        "the wizard asked our DNS server for {owner}: {:?}",
+        dns.asked()
+    );
 }
