@@ -85,7 +85,7 @@ cmd_install() {
         fi
     fi
     local samba_pkgs=(samba-ad-dc samba-ad-provision samba python3-samba ldb-tools winbind samba-common-bin samba-dsdb-modules)
-    local base_pkgs=(ldap-utils krb5-user bind9-dnsutils)
+    local base_pkgs=(ldap-utils krb5-user libgssapi3-heimdal bind9-dnsutils)
     local minor
     minor=$(samba_minor || true)
     if [[ -z $minor ]] || { [[ $minor -lt 422 ]] && [[ ${GMSA_TEST_DC_SAMBA:-} != bookworm ]]; } || ! pkg_installed samba-ad-provision; then

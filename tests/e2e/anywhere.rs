@@ -1,6 +1,7 @@
 //! A plugin that starts anywhere: with every Kerberos library hidden (bind-mounted over with an
 //! empty file in a private mount namespace), `lint`, `add-credspec` and `status` run against the
 //! test cluster, a `--user` bind works, and a Kerberos bind fails clearly, writing nothing.
+//! With only MIT Kerberos hidden, a sealed Kerberos bind goes through Heimdal's GSSAPI instead.
 //! Also: neither the binary nor the C-ABI library links a Kerberos library (ldd), yet both carry
 //! Kerberos support (they name the GSSAPI library they open at run time).
 
@@ -21,8 +22,26 @@ const KERBEROS_LIBRARIES: [&str; 7] = [
     "libgssapi.so.3",
 ];
 
+/// MIT Kerberos' own libraries (not libcom_err, which Heimdal uses too).
+const MIT_LIBRARIES: [&str; 4] = [
+    "libgssapi_krb5.so.2",
+    "libkrb5.so.3",
+    "libk5crypto.so.3",
+    "libkrb5support.so.0",
+];
+
 /// The real files behind every installed Kerberos library (from the loader cache).
 fn kerberos_files() -> Vec<PathBuf> {
+    let files = installed(&KERBEROS_LIBRARIES);
+    assert!(
+        files.iter().any(|f| f.to_string_lossy().contains("libgssapi_krb5")),
+        "MIT Kerberos is installed on test machines (scripts/test-dc.sh installs krb5-user): {files:?}"
+    );
+    files
+}
+
+/// The real files behind the installed libraries of these sonames (from the loader cache).
+fn installed(sonames: &[&str]) -> Vec<PathBuf> {
     let out = Command::new("ldconfig")
         .arg("-p")
         .output()
@@ -33,25 +52,26 @@ fn kerberos_files() -> Vec<PathBuf> {
         .filter_map(|l| {
             let (name, path) = l.trim().split_once(" => ")?;
             let soname = name.split_whitespace().next()?;
-            KERBEROS_LIBRARIES
+            sonames
                 .contains(&soname)
                 .then(|| std::fs::canonicalize(path).ok())?
         })
         .collect();
     files.sort();
     files.dedup();
-    assert!(
-        files.iter().any(|f| f.to_string_lossy().contains("libgssapi_krb5")),
-        "MIT Kerberos is installed on test machines (scripts/test-dc.sh installs krb5-user): {files:?}"
-    );
     files
 }
 
 /// `program ARGS` in a private mount namespace where each Kerberos library is an empty file.
 fn hidden(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    hidden_files(&kerberos_files(), program, args, envs)
+}
+
+/// `program ARGS` in a private mount namespace where each of `files` is an empty file.
+fn hidden_files(files: &[PathBuf], program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let empty = tempfile::NamedTempFile::new().unwrap();
     let mut script = String::from("set -e\n");
-    for f in kerberos_files() {
+    for f in files {
         script += &format!(
             "mount --bind '{}' '{}'\n",
             empty.path().display(),
@@ -222,6 +242,51 @@ async fn without_kerberos_libraries_the_plugin_runs_and_a_kerberos_bind_fails_cl
     );
     assert_eq!(krb.code, check_exit, "{krb:?}");
     krb.stdout_has("\\\\alice");
+}
+
+/// Heimdal (Linux distributions that ship it, and the GSSAPI macOS's framework grew from):
+/// with MIT's libraries hidden, the loader opens Heimdal's `libgssapi.so.3`, and a sealed
+/// Kerberos bind (ldap://) with a ticket from MIT's kinit (the file cache format both read)
+/// gives the same credential spec as where MIT is installed. (Heimdal cannot unwrap the STREAM
+/// buffers the SASL layer reads with: without the loader's `stream.rs` the connection died
+/// right after the bind.)
+#[test]
+fn with_mit_hidden_a_kerberos_bind_goes_through_heimdal() {
+    let mit = installed(&MIT_LIBRARIES);
+    assert!(
+        mit.iter()
+            .any(|f| f.to_string_lossy().contains("libgssapi_krb5")),
+        "MIT Kerberos is installed on test machines: {mit:?}"
+    );
+    assert!(
+        !installed(&["libgssapi.so.3"]).is_empty(),
+        "Heimdal's GSSAPI is installed on test machines (scripts/test-dc.sh installs libgssapi3-heimdal)"
+    );
+    // The control: MIT's klist does not start in that namespace.
+    let klist = hidden_files(&mit, Path::new("klist"), &["-V"], &[]);
+    assert_ne!(klist.code, 0, "klist started with MIT hidden: {klist:?}");
+    klist.stderr_has("error while loading shared libraries");
+
+    let d = dc();
+    let account = unique_account("hk");
+    d.add_gmsa(&account);
+    let (_keep, cache) = gmsa_tests::dc::kinit(d.alice());
+    let args = ["new-credspec", "--account", &account, "--server", d.ldap()];
+    let by_mit = gmsa_tests::dc::gmsa_krb(&args, &cache);
+    by_mit.ok();
+    let by_heimdal = hidden_files(
+        &mit,
+        &bin(),
+        &args,
+        &[
+            ("KRB5_CONFIG", d.var("GMSA_TEST_DC_KRB5_CONFIG")),
+            ("KRB5CCNAME", cache.as_str()),
+            ("GMSA_DNS_SERVER", d.var("GMSA_TEST_DC_DNS_SERVER")),
+        ],
+    );
+    by_heimdal.ok();
+    assert_eq!(by_heimdal.stdout, by_mit.stdout);
+    by_heimdal.stdout_has(&account);
 }
 
 fn target_dir() -> PathBuf {

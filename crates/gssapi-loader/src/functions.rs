@@ -1,6 +1,7 @@
 //! The GSSAPI functions `libgssapi` calls, as thin wrappers: each calls the entry point of the
 //! library opened at run time ([`crate::load`]) and returns `GSS_S_UNAVAILABLE` when there is
-//! none. Signatures follow MIT's gssapi.h / gssapi_ext.h (RFC 2744).
+//! none; one marked `=> via` calls `via(entry point, arguments)` instead (see `stream.rs`).
+//! Signatures follow MIT's gssapi.h / gssapi_ext.h (RFC 2744).
 #![allow(clippy::too_many_arguments)]
 
 use std::os::raw::c_int;
@@ -9,7 +10,10 @@ use crate::library::{load, unavailable};
 use crate::types::*;
 
 macro_rules! gss_functions {
-    ($( fn $name:ident ( $minor:ident : $minor_ty:ty $(, $arg:ident : $ty:ty)* $(,)? ); )*) => {
+    // The library's function `f` called with the arguments, or `via(f, arguments)`.
+    (@call $f:ident ; $($a:ident),*) => { $f($($a),*) };
+    (@call $f:ident $via:path ; $($a:ident),*) => { $via($f, $($a),*) };
+    ($( fn $name:ident ( $minor:ident : $minor_ty:ty $(, $arg:ident : $ty:ty)* $(,)? ) $(=> $via:path)?; )*) => {
         /// The library's entry points; `None` for one it does not export.
         #[allow(non_snake_case)]
         pub(crate) struct Entries {
@@ -46,7 +50,7 @@ macro_rules! gss_functions {
                 match load().ok().and_then(|g| g.entries.$name) {
                     // SAFETY: the caller upholds the function's contract; the pointer is the
                     // library's own entry point of that name.
-                    Some(f) => unsafe { f($minor $(, $arg)*) },
+                    Some(f) => unsafe { gss_functions!(@call f $($via)? ; $minor $(, $arg)*) },
                     // SAFETY: minor_status is null or writable, per the caller's contract.
                     None => unsafe { unavailable($minor) },
                 }
@@ -121,7 +125,8 @@ gss_functions! {
     fn gss_wrap_iov(minor_status: *mut OM_uint32, context_handle: gss_ctx_id_t, conf_req_flag: c_int,
         qop_req: gss_qop_t, conf_state: *mut c_int, iov: *mut gss_iov_buffer_desc, iov_count: c_int);
     fn gss_unwrap_iov(minor_status: *mut OM_uint32, context_handle: gss_ctx_id_t, conf_state: *mut c_int,
-        qop_state: *mut gss_qop_t, iov: *mut gss_iov_buffer_desc, iov_count: c_int);
+        qop_state: *mut gss_qop_t, iov: *mut gss_iov_buffer_desc, iov_count: c_int)
+        => crate::stream::unwrap_iov;
     fn gss_wrap_iov_length(minor_status: *mut OM_uint32, context_handle: gss_ctx_id_t,
         conf_req_flag: c_int, qop_req: gss_qop_t, conf_state: *mut c_int, iov: *mut gss_iov_buffer_desc,
         iov_count: c_int);

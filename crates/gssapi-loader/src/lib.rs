@@ -10,6 +10,7 @@
 
 mod functions;
 mod library;
+mod stream;
 mod types;
 
 pub use functions::*;
