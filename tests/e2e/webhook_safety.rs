@@ -2,7 +2,8 @@
 //! `matchConditions`, so every pod outside the excluded namespaces goes to the webhook):
 //! an install's cluster-wide objects know their owner (uninstall with a wrong or missing -n
 //! and a second install elsewhere change nothing), and a first install never blocks pods
-//! (failurePolicy Ignore until the webhook answers through the API server, then Fail).
+//! (failurePolicy Ignore until the webhook answers through the API server, then Fail). A client
+//! dry run of the uninstall only reads.
 
 use std::time::Duration;
 
@@ -200,4 +201,70 @@ async fn fail_is_switched_on_once_the_webhook_answers_through_the_api_server() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(m["webhooks"][0]["failurePolicy"], "Fail", "{m}");
     assert_eq!(v["webhooks"][0]["failurePolicy"], "Fail", "{v}");
+}
+
+/// `uninstall-webhook --dry-run=client` is kubectl's client dry run: it reads the install and
+/// lists what would go, and sends no write. A user who may only read gets that list, while a
+/// server dry run (which sends the DELETEs with dryRun=All) is refused for the same user; no
+/// object changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_dry_run_of_the_uninstall_only_reads() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let w = Install::new();
+    w.install(&["--no-wait"]).ok();
+    let before = versions(&w).await;
+    let user = unique("reader");
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": { "name": user },
+        "rules": [{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list"] }]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": { "name": user },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user },
+        "subjects": [{ "kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io" }]
+    }))
+    .unwrap();
+    let client = admin().await;
+    Api::<ClusterRole>::all(client.clone())
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig_as(&user, dir.path());
+    let as_reader = |dry: &str| {
+        let mut args = vec!["--kubeconfig", kc.to_str().unwrap()];
+        args.extend(w.args("uninstall-webhook", &[dry]));
+        gmsa_plain(&args)
+    };
+
+    let client_run = as_reader("--dry-run=client");
+    let server_run = as_reader("--dry-run=server");
+    let after = versions(&w).await;
+    w.cleanup();
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&user, &Default::default())
+        .await
+        .unwrap();
+    Api::<ClusterRole>::all(client)
+        .delete(&user, &Default::default())
+        .await
+        .unwrap();
+
+    client_run.ok();
+    client_run.stdout_has(&format!(
+        "deployment.apps/{} -n {} deleted (dry run)",
+        w.name, w.ns
+    ));
+    client_run.stdout_has(&format!(
+        "validatingwebhookconfiguration.admissionregistration.k8s.io/{} deleted (dry run)",
+        w.name
+    ));
+    assert_eq!(server_run.code, 5, "{server_run:?}");
+    server_run.stderr_has("delete");
+    assert_eq!(after, before, "a dry run changed the install");
 }

@@ -10,7 +10,7 @@ use crate::cluster::version::server_version_warm;
 use crate::cluster::webhook::{is_instance, owner_namespace, Names};
 use crate::cluster::{self, crd, DryRun, Target};
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::ObjectOutcome;
+use crate::outcome::{Action, ObjectOutcome};
 use crate::progress::Reporter;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +107,15 @@ pub async fn uninstall_webhook(
             .with_hint("remove them first (kubectl gmsa remove-credspec), or pass --force to delete them too"));
         }
     }
-    let deleted = delete_all(&cluster, to_delete, req.dry_run != DryRun::None, reporter).await?;
+    let deleted = if req.dry_run == DryRun::Client {
+        // As kubectl's client dry run: what was read is what would go; no write request.
+        to_delete
+            .iter()
+            .map(|r| ObjectOutcome::new(r, Action::Deleted, None))
+            .collect()
+    } else {
+        delete_all(&cluster, to_delete, req.dry_run == DryRun::Server, reporter).await?
+    };
     outcomes.splice(0..0, deleted);
     Ok(UninstallWebhookOutcome {
         dry_run: req.dry_run,
