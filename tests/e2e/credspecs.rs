@@ -2,6 +2,7 @@
 //! `create-secret` against the real test API server.
 
 use gmsa::cluster::access::may_use;
+use gmsa_tests::rbac::Grant;
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
@@ -485,30 +486,16 @@ async fn a_user_who_may_create_the_role_but_not_the_binding_gets_no_half_made_st
     let n = setup(&["app"]).await;
     let client = admin().await;
     // bob may create credential specs and cluster roles, but not role bindings.
-    let grant: ClusterRole = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": unique("bob-partial") },
-        "rules": [
+    let grant = Grant::new(
+        &unique("bob-partial"),
+        "bob",
+        serde_json::json!([
             { "apiGroups": ["windows.k8s.io"], "resources": ["gmsacredentialspecs"], "verbs": ["get", "list", "create", "patch", "use"] },
             { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "rolebindings"], "verbs": ["get", "list"] },
             { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["create", "patch"] }
-        ]
-    }))
-    .unwrap();
-    let grant_name = grant.metadata.name.clone().unwrap();
-    Api::<ClusterRole>::all(client.clone())
-        .create(&Default::default(), &grant)
-        .await
-        .unwrap();
-    let binding: k8s_openapi::api::rbac::v1::ClusterRoleBinding = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": grant_name },
-        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant_name },
-        "subjects": [{ "kind": "User", "name": "bob", "apiGroup": "rbac.authorization.k8s.io" }]
-    }))
-    .unwrap();
-    Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client.clone())
-        .create(&Default::default(), &binding)
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
 
     let file = example(DOMAIN_JOINED);
     let mut args = vec!["--context", "bob"];
@@ -526,14 +513,7 @@ async fn a_user_who_may_create_the_role_but_not_the_binding_gets_no_half_made_st
         !role_exists(&client, &n.role).await,
         "half-made: the role exists"
     );
-    Api::<ClusterRole>::all(client.clone())
-        .delete(&grant_name, &Default::default())
-        .await
-        .unwrap();
-    Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client)
-        .delete(&grant_name, &Default::default())
-        .await
-        .unwrap();
+    grant.revoke().await;
 }
 
 #[tokio::test]

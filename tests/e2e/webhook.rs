@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gmsa_tests::rbac::Grant;
 use gmsa_tests::webhook::*;
 use gmsa_tests::*;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -498,38 +499,22 @@ async fn bad_input_writes_nothing_and_explains_itself() {
 #[tokio::test]
 async fn a_user_who_may_write_everything_but_the_validating_webhook_gets_the_denied_list_and_no_change(
 ) {
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let w = Install::new();
     let user = unique("installer");
     let rw = ["get", "list", "create", "patch"];
-    let grant: ClusterRole = serde_json::from_value(json!({
-        "metadata": { "name": user },
-        "rules": [
+    // Everything install-webhook writes, with `webhook_verbs` on the validating configuration.
+    let rules = |webhook_verbs: &[&str]| {
+        json!([
             { "apiGroups": [""], "resources": ["namespaces", "serviceaccounts", "secrets", "services"], "verbs": rw },
             { "apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": rw },
             { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": rw },
             { "apiGroups": ["apps"], "resources": ["deployments"], "verbs": rw },
             { "apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": rw },
             { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations"], "verbs": rw },
-            { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"], "verbs": ["get", "list"] }
-        ]
-    }))
-    .unwrap();
-    let binding: ClusterRoleBinding = serde_json::from_value(json!({
-        "metadata": { "name": user },
-        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user },
-        "subjects": [{ "kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io" }]
-    }))
-    .unwrap();
-    let client = admin().await;
-    Api::<ClusterRole>::all(client.clone())
-        .create(&PostParams::default(), &grant)
-        .await
-        .unwrap();
-    Api::<ClusterRoleBinding>::all(client.clone())
-        .create(&PostParams::default(), &binding)
-        .await
-        .unwrap();
+            { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"], "verbs": webhook_verbs }
+        ])
+    };
+    let grant = Grant::new(&user, &user, rules(&["get", "list"])).await;
 
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig_as(&user, dir.path());
@@ -560,26 +545,10 @@ async fn a_user_who_may_write_everything_but_the_validating_webhook_gets_the_den
     }
 
     // The same user with the missing permission installs it all.
-    let mut full = grant.clone();
-    full.rules.as_mut().unwrap().last_mut().unwrap().verbs =
-        rw.iter().map(|v| v.to_string()).collect();
+    let mut full = rules(&rw);
     // Creating the webhook's own ClusterRole and binding needs what they grant (or escalate/bind).
-    full.rules.as_mut().unwrap().push(
-        serde_json::from_value(json!({ "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": ["escalate", "bind"] })).unwrap(),
-    );
-    Api::<ClusterRole>::all(client.clone())
-        .replace(&user, &PostParams::default(), &{
-            let mut f = full;
-            f.metadata.resource_version = Api::<ClusterRole>::all(client.clone())
-                .get(&user)
-                .await
-                .unwrap()
-                .metadata
-                .resource_version;
-            f
-        })
-        .await
-        .unwrap();
+    full.as_array_mut().unwrap().push(json!({ "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": ["escalate", "bind"] }));
+    grant.set_rules(full).await;
     let ok = gmsa_plain(&args);
     ok.ok();
     for p in w.objects() {
@@ -587,12 +556,5 @@ async fn a_user_who_may_write_everything_but_the_validating_webhook_gets_the_den
     }
 
     w.cleanup();
-    Api::<ClusterRoleBinding>::all(client.clone())
-        .delete(&user, &Default::default())
-        .await
-        .unwrap();
-    Api::<ClusterRole>::all(client)
-        .delete(&user, &Default::default())
-        .await
-        .unwrap();
+    grant.revoke().await;
 }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use gmsa_tests::rbac::Grant;
 use gmsa_tests::webhook::*;
 use gmsa_tests::*;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
@@ -209,31 +210,16 @@ async fn fail_is_switched_on_once_the_webhook_answers_through_the_api_server() {
 /// object changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_dry_run_of_the_uninstall_only_reads() {
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let w = Install::new();
     w.install(&["--no-wait"]).ok();
     let before = versions(&w).await;
     let user = unique("reader");
-    let role: ClusterRole = serde_json::from_value(json!({
-        "metadata": { "name": user },
-        "rules": [{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list"] }]
-    }))
-    .unwrap();
-    let binding: ClusterRoleBinding = serde_json::from_value(json!({
-        "metadata": { "name": user },
-        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user },
-        "subjects": [{ "kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io" }]
-    }))
-    .unwrap();
-    let client = admin().await;
-    Api::<ClusterRole>::all(client.clone())
-        .create(&PostParams::default(), &role)
-        .await
-        .unwrap();
-    Api::<ClusterRoleBinding>::all(client.clone())
-        .create(&PostParams::default(), &binding)
-        .await
-        .unwrap();
+    let grant = Grant::new(
+        &user,
+        &user,
+        json!([{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list"] }]),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig_as(&user, dir.path());
     let as_reader = |dry: &str| {
@@ -246,14 +232,7 @@ async fn a_client_dry_run_of_the_uninstall_only_reads() {
     let server_run = as_reader("--dry-run=server");
     let after = versions(&w).await;
     w.cleanup();
-    Api::<ClusterRoleBinding>::all(client.clone())
-        .delete(&user, &Default::default())
-        .await
-        .unwrap();
-    Api::<ClusterRole>::all(client)
-        .delete(&user, &Default::default())
-        .await
-        .unwrap();
+    grant.revoke().await;
 
     client_run.ok();
     client_run.stdout_has(&format!(

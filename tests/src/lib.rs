@@ -7,6 +7,7 @@ pub mod dns;
 pub mod krew;
 pub mod layout;
 pub mod proxy;
+pub mod rbac;
 pub mod webhook;
 pub mod wizard;
 
